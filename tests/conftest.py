@@ -1,0 +1,28 @@
+import pytest
+from django.db import connection
+
+from tests.services import REDIS_URL, redis_available, require_service
+
+
+@pytest.fixture
+def redis_url():
+    """URL of a real, empty Redis database (flushed before and after the test)."""
+    import redis
+
+    ok, reason = redis_available()
+    require_service(ok, reason)
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """Tests marked postgres_only need PostgreSQL as the database (row locks, threads)."""
+    if request.node.get_closest_marker("postgres_only"):
+        require_service(
+            connection.vendor == "postgresql",
+            f"needs PostgreSQL, the database is {connection.vendor} "
+            "(set DATABASE_URL, or run scripts/test.sh)",
+        )

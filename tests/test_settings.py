@@ -1,0 +1,32 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from invsync import env as envmod
+
+
+def test_env_bool_rejects_a_value_that_is_not_a_boolean(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG='maybe' is not a boolean"):
+        envmod.env_bool("X_FLAG", False)
+
+
+def test_env_int_enforces_its_minimum(monkeypatch):
+    monkeypatch.setenv("X_NUM", "0")
+    with pytest.raises(ImproperlyConfigured, match="must be at least 1"):
+        envmod.env_int("X_NUM", 5, minimum=1)
+    monkeypatch.setenv("X_NUM", "7")
+    assert envmod.env_int("X_NUM", 5, minimum=1) == 7
+
+
+def test_a_file_secret_wins_over_the_plain_variable(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("from-file\n")
+    monkeypatch.setenv("X_SECRET", "plain")
+    monkeypatch.setenv("X_SECRET_FILE", str(secret))
+    assert envmod.env("X_SECRET") == "from-file"
+
+
+def test_settings_default_to_polish_and_warsaw(settings):
+    assert settings.LANGUAGE_CODE == "pl"
+    assert dict(settings.LANGUAGES).keys() == {"pl", "en"}
+    assert settings.TIME_ZONE == "Europe/Warsaw"
