@@ -1,0 +1,169 @@
+"""The stock ledger's tables. Stock changes only through warehouse.services."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    ean = models.CharField(_("EAN"), max_length=32, blank=True, db_index=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+
+    def __str__(self):
+        return f"{self.sku} {self.name}"
+
+
+class Warehouse(models.Model):
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+
+    class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class StockLevel(models.Model):
+    """The balance of one product in one warehouse: always the sum of its movements."""
+
+    product = models.ForeignKey(
+        Product, models.PROTECT, related_name="stock_levels", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, models.PROTECT, related_name="stock_levels", verbose_name=_("warehouse")
+    )
+    quantity = models.IntegerField(_("quantity"), default=0)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="stocklevel_unique_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku} @ {self.warehouse.code}: {self.quantity}"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        PZ = "PZ", _("PZ goods receipt")
+        WZ = "WZ", _("WZ goods issue")
+        IN = "IN", _("IN internal receipt")
+        OUT = "OUT", _("OUT internal issue")
+        INW = "INW", _("INW inventory count")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        APPROVED = "approved", _("approved")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Origin(models.TextChoices):
+        MANUAL = "manual", _("entered by hand")
+        IMPORT = "import", _("import")
+        SHOP = "shop", _("from the shop")
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
+    warehouse = models.ForeignKey(
+        Warehouse, models.PROTECT, related_name="documents", verbose_name=_("warehouse")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, default=Origin.MANUAL
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("approved by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("cancelled by"),
+    )
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.number or f"{self.kind} ({_('unsaved')})"
+
+
+class DocumentLine(models.Model):
+    """One product on a document; for INW the quantity is the counted quantity."""
+
+    document = models.ForeignKey(
+        Document, models.CASCADE, related_name="lines", verbose_name=_("document")
+    )
+    product = models.ForeignKey(
+        Product, models.PROTECT, related_name="document_lines", verbose_name=_("product")
+    )
+    quantity = models.IntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("document line")
+        verbose_name_plural = _("document lines")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.product.sku} x {self.quantity}"
+
+
+class StockMovement(models.Model):
+    """Append-only ledger entry: a signed change of one balance, caused by one document."""
+
+    product = models.ForeignKey(
+        Product, models.PROTECT, related_name="movements", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, models.PROTECT, related_name="movements", verbose_name=_("warehouse")
+    )
+    delta = models.IntegerField(_("change"))
+    document = models.ForeignKey(
+        Document, models.PROTECT, related_name="movements", verbose_name=_("document")
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "warehouse"])]
+
+    def __str__(self):
+        return f"{self.document.number}: {self.product.sku} {self.delta:+d}"
