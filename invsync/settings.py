@@ -136,6 +136,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# Defaults for new integrations, shaped like the old system's config/integrations.php.
+INTEGRATIONS = {
+    "prestashop": {
+        "inventory_sync": {
+            "mode": env("INVSYNC_SYNC_MODE", "local_to_presta"),
+            "interval_minutes": env_int("INVSYNC_SYNC_INTERVAL_MINUTES", 5, minimum=1),
+            "chunk_size": env_int("INVSYNC_SYNC_CHUNK_SIZE", 500, minimum=1),
+        },
+    },
+}
+if INTEGRATIONS["prestashop"]["inventory_sync"]["mode"] not in {
+    "local_to_presta",
+    "prestashop_to_local",
+    "disabled",
+}:
+    raise ImproperlyConfigured(
+        "INVSYNC_SYNC_MODE must be local_to_presta, prestashop_to_local or disabled."
+    )
+
 # Shared services for the sync engine (rate limiter); empty means in-process fallback.
 INVSYNC_REDIS_URL = env("INVSYNC_REDIS_URL", "")
 
