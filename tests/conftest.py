@@ -3,6 +3,12 @@ from django.db import connection
 
 from tests.services import REDIS_URL, redis_available, require_service
 
+pytest_plugins = [
+    "tests.fixtures.ledger",
+    "tests.fixtures.integrations",
+    "prestashop_sim.pytest_plugin",
+]
+
 
 @pytest.fixture
 def redis_url():
