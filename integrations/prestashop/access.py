@@ -1,0 +1,56 @@
+"""What an API key may do, from the resource list at GET /api/, told in words."""
+
+from lxml import etree
+
+from .errors import UnexpectedResponse
+from .records import AccessReport
+
+METHODS = ("get", "put", "post", "patch", "delete", "head")
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a msgid for translation where it is shown (the client itself has no Django)."""
+    return message
+
+
+NO_STOCK_READ = gettext_noop("The API key may not read stock (GET on stock_availables).")
+NO_STOCK_WRITE = gettext_noop("The API key may not change stock (PUT on stock_availables).")
+NO_PRODUCTS = gettext_noop("The API key may not read products (GET on products).")
+NO_COMBINATIONS = gettext_noop("The API key may not read combinations (GET on combinations).")
+NO_PATCH = gettext_noop(
+    "The API key may not use PATCH on stock_availables; the slower full PUT will be used."
+)
+
+
+def read_resources(document) -> dict[str, set[str]]:
+    """resource -> allowed methods ("GET", "PUT", ...) from the XML of GET /api/."""
+    api = document.find("api") if isinstance(document, etree._Element) else None
+    if api is None:
+        raise UnexpectedResponse("the shop's reply to GET /api/ holds no resource list")
+    return {
+        element.tag: {m.upper() for m in METHODS if element.get(m) == "true"}
+        for element in api
+        if isinstance(element.tag, str)
+    }
+
+
+def major_version(version: str | None) -> int | None:
+    """8 for "8.1.7", 1 for "1.7.8.11", None when unknown."""
+    head = (version or "").split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def build_report(version: str, resources: dict[str, set[str]]) -> AccessReport:
+    """Problems that stop a stock sync, and warnings about slower paths."""
+    stock = resources.get("stock_availables", set())
+    checks = [
+        ("GET" in stock, NO_STOCK_READ),
+        ("PUT" in stock, NO_STOCK_WRITE),
+        ("GET" in resources.get("products", set()), NO_PRODUCTS),
+        ("GET" in resources.get("combinations", set()), NO_COMBINATIONS),
+    ]
+    problems = [message for ok, message in checks if not ok]
+    warnings = []
+    if (major_version(version) or 0) >= 8 and "PATCH" not in stock:
+        warnings.append(NO_PATCH)
+    return AccessReport(version=version, resources=resources, problems=problems, warnings=warnings)

@@ -1,0 +1,436 @@
+"""Every failure of the PrestaShop client is a typed error with a clear message."""
+
+import pickle
+from datetime import UTC, datetime
+
+import pytest
+import requests
+import responses
+
+from integrations.prestashop import (
+    RateLimited,
+    ShopConfigError,
+    ShopPermanentError,
+    ShopTemporaryError,
+    StockRowNotFound,
+    UnexpectedResponse,
+    WriteNotApplied,
+)
+from integrations.prestashop.failures import parse_retry_after
+from tests.test_client_helpers import (
+    API,
+    JSON,
+    XML,
+    RecordingLimiter,
+    client,
+    error_xml,
+    stock,
+    stock_xml,
+)
+
+HTML_503 = (
+    "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+    "<body><h1>Service Unavailable</h1><p>The server is temporarily busy.</p></body></html>"
+)
+
+
+@pytest.fixture
+def rsps():
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+@pytest.mark.parametrize(
+    ("codes", "reason"),
+    [
+        ([(17, "Authentication key is empty")], "the API key is empty"),
+        (
+            [(18, "Invalid authentication key format")],
+            "the API key has the wrong format (PrestaShop keys are 32 characters)",
+        ),
+        (
+            [
+                (20, "Authentification key is not active"),
+                (21, "No permission for this authentication key"),
+            ],
+            "the API key is unknown or disabled in the shop; the API key has no permissions",
+        ),
+        (
+            [
+                (
+                    26,
+                    'Resource of type "stock_availables" is not allowed with this authentication '
+                    "key",
+                )
+            ],
+            "the API key may not use this resource",
+        ),
+    ],
+)
+def test_a_refused_key_raises_config_error_naming_the_reason(rsps, codes, reason):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        body=error_xml(*codes),
+        status=401,
+        content_type=XML,
+        headers={"PSWS-Version": "0"},
+    )
+
+    with pytest.raises(ShopConfigError) as caught:
+        client().fetch_stock([7])
+
+    assert str(caught.value).startswith(f"GET /api/stock_availables: {reason} (HTTP 401, code ")
+    assert caught.value.status == 401
+    assert caught.value.codes == [code for code, _ in codes]
+
+
+def test_a_failed_reply_does_not_set_the_version(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        body=error_xml((21, "No permission")),
+        status=401,
+        content_type=XML,
+        headers={"PSWS-Version": "0"},
+    )
+    rsps.add(
+        responses.GET,
+        API,
+        body=error_xml((21, "No permission")),
+        status=401,
+        content_type=XML,
+        headers={"PSWS-Version": "0"},
+    )
+    shop = client()
+
+    with pytest.raises(ShopConfigError):
+        shop.fetch_stock([7])
+    with pytest.raises(ShopConfigError):
+        shop.version()
+    assert shop.requests_sent == 2
+
+
+def test_a_key_not_allowed_on_the_shop_raises_config_error(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        status=403,
+        content_type=XML,
+        body=error_xml((132, "No permission for this key on this shop")),
+    )
+
+    with pytest.raises(ShopConfigError, match=r"not allowed on this shop \(multistore\)"):
+        client(shop_id=2).fetch_stock([7])
+
+
+def test_a_disabled_webservice_raises_config_error(rsps):
+    body = error_xml(
+        (
+            22,
+            "The PrestaShop webservice is disabled. Please activate it in the "
+            "PrestaShop Back Office",
+        )
+    )
+    rsps.add(responses.GET, API + "stock_availables", body=body, status=503, content_type=XML)
+
+    with pytest.raises(ShopConfigError, match="webservice is disabled in the shop's back office"):
+        client().fetch_stock([7])
+
+
+def test_an_html_503_page_raises_temporary_error_with_its_title(rsps):
+    rsps.add(
+        responses.GET, API + "stock_availables", body=HTML_503, status=503, content_type="text/html"
+    )
+
+    with pytest.raises(ShopTemporaryError) as caught:
+        client().fetch_stock([7])
+
+    assert type(caught.value) is ShopTemporaryError
+    assert str(caught.value) == (
+        "GET /api/stock_availables: the shop failed (HTTP 503, '503 Service Unavailable')"
+    )
+    assert caught.value.codes == []
+
+
+def test_a_500_with_prestashop_errors_carries_codes_and_messages(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        status=500,
+        content_type=JSON,
+        body='{"errors":[{"code":46,"message":"Unable to save resource"}]}',
+    )
+
+    with pytest.raises(ShopTemporaryError) as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.codes == [46]
+    assert "(HTTP 500, code 46: Unable to save resource)" in str(caught.value)
+
+
+def test_a_parameter_error_hidden_in_a_500_by_php_warnings_is_a_config_error(rsps):
+    body = error_xml(
+        (32, 'This filter does not exist. Did you mean: "id"?'),
+        (8, "[PHP Notice #8] Trying to access array offset on value of type bool"),
+    )
+    rsps.add(responses.GET, API + "stock_availables", body=body, status=500, content_type=XML)
+
+    with pytest.raises(ShopConfigError, match="rejected the request's parameters") as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.codes == [32, 8]
+
+
+def test_an_unknown_display_field_is_a_config_error(rsps):
+    body = error_xml(
+        (
+            35,
+            'Unable to display this field "location". However, these are available: id, id_product',
+        )
+    )
+    rsps.add(responses.GET, API + "stock_availables", body=body, status=400, content_type=XML)
+
+    with pytest.raises(ShopConfigError, match='Unable to display this field "location"'):
+        client().fetch_stock([7])
+
+
+def test_a_404_page_on_a_list_means_a_wrong_shop_url(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        status=404,
+        content_type="text/html",
+        body="<html><head><title>404 Not Found</title></head></html>",
+    )
+
+    with pytest.raises(ShopConfigError) as caught:
+        client().fetch_stock([7])
+
+    assert str(caught.value) == (
+        "GET /api/stock_availables: no webservice at this address (check the shop URL) "
+        "(HTTP 404, '404 Not Found')"
+    )
+
+
+def test_a_404_with_empty_body_on_a_row_raises_stock_row_not_found(rsps):
+    rsps.add(responses.GET, API + "stock_availables/999999", status=404, body="", content_type="")
+
+    with pytest.raises(StockRowNotFound) as caught:
+        client().fetch_row(999999)
+
+    assert caught.value.stock_id == 999999
+    assert str(caught.value) == (
+        "GET /api/stock_availables/999999: stock row 999999 does not exist in this shop "
+        "(empty body)"
+    )
+
+
+def test_a_redirect_is_not_followed_and_names_the_new_address(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        status=301,
+        body="",
+        headers={"Location": "https://www.shop.example/api/stock_availables?x=1"},
+    )
+
+    with pytest.raises(
+        ShopConfigError,
+        match=r"redirects its webservice to "
+        r"'https://www.shop.example/api/stock_availables'; use that address",
+    ):
+        client().fetch_stock([7])
+    assert len(rsps.calls) == 1
+
+
+def test_429_with_retry_after_seconds_backs_the_limiter_off_and_raises(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        status=429,
+        body="Too Many Requests",
+        content_type="text/plain",
+        headers={"Retry-After": "30"},
+    )
+    limiter = RecordingLimiter()
+
+    with pytest.raises(RateLimited) as caught:
+        client(limiter=limiter).fetch_stock([7])
+
+    assert caught.value.retry_after == 30.0
+    assert limiter.backoffs == [30.0]
+    assert str(caught.value) == (
+        "GET /api/stock_availables: the shop is rate limiting (HTTP 429, Retry-After 30 s)"
+    )
+    assert isinstance(caught.value, ShopTemporaryError)
+
+
+def test_429_with_an_http_date_gives_the_seconds_until_then(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        status=429,
+        body="",
+        headers={"Retry-After": "Fri, 31 Dec 2099 23:59:59 GMT"},
+    )
+    limiter = RecordingLimiter()
+
+    with pytest.raises(RateLimited) as caught:
+        client(limiter=limiter).fetch_stock([7])
+
+    assert caught.value.retry_after > 365 * 24 * 3600  # decades ahead, whatever today is
+    assert limiter.backoffs == [caught.value.retry_after]
+
+
+def test_429_without_retry_after_reports_none(rsps):
+    rsps.add(responses.GET, API + "stock_availables", status=429, body="")
+    limiter = RecordingLimiter()
+
+    with pytest.raises(RateLimited) as caught:
+        client(limiter=limiter).fetch_stock([7])
+
+    assert caught.value.retry_after is None
+    assert limiter.backoffs == [None]
+    assert "no Retry-After" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("120", 120.0),
+        (" 1.5 ", 1.5),
+        ("Wed, 12 Jun 2024 10:00:30 GMT", 30.0),
+        ("Wed, 12 Jun 2024 09:59:00 GMT", 0.0),  # in the past: no wait
+        ("Wed, 12 Jun 2024 10:00:10 -0000", 10.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("nan", None),
+    ],
+)
+def test_retry_after_is_parsed_as_seconds_or_http_date(header, seconds):
+    now = datetime(2024, 6, 12, 10, 0, 0, tzinfo=UTC).timestamp()
+
+    assert parse_retry_after(header, now=now) == seconds
+
+
+def test_a_read_timeout_raises_temporary_error(rsps):
+    rsps.add(responses.GET, API + "stock_availables", body=requests.exceptions.ReadTimeout("x"))
+
+    with pytest.raises(ShopTemporaryError) as caught:
+        client(timeout=(3.0, 20.0)).fetch_stock([7])
+
+    assert str(caught.value) == (
+        "GET /api/stock_availables: the shop at shop.example did not answer in time "
+        "(timeouts 3 s connect, 20 s read)"
+    )
+
+
+def test_a_connection_error_raises_temporary_error(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        body=requests.exceptions.ConnectionError("Connection refused"),
+    )
+
+    with pytest.raises(ShopTemporaryError, match=r"cannot connect to the shop at shop\.example"):
+        client().fetch_stock([7])
+
+
+def test_a_certificate_that_fails_verification_is_a_config_error(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        body=requests.exceptions.SSLError("certificate verify failed"),
+    )
+
+    with pytest.raises(ShopConfigError, match=r"TLS certificate of shop\.example could not be"):
+        client().fetch_stock([7])
+
+
+def test_an_html_page_with_status_200_raises_unexpected_response(rsps):
+    rsps.add(responses.GET, API + "stock_availables", body=HTML_503, content_type="text/html")
+
+    with pytest.raises(
+        UnexpectedResponse, match="HTML page instead of webservice data: '503 Service Unavailable'"
+    ):
+        client().fetch_stock([7])
+
+
+def test_truncated_xml_raises_unexpected_response(rsps):
+    cut = stock_xml([stock(21, 7, 0, 5)])[:-60]
+    rsps.add(responses.GET, API + "stock_availables", body=cut, content_type=XML)
+
+    with pytest.raises(UnexpectedResponse, match="XML is broken or cut off"):
+        client().fetch_stock([7])
+
+
+def test_truncated_json_raises_unexpected_response(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        content_type=JSON,
+        body='{"stock_availables":[{"id":21,"id_product":"7"',
+    )
+
+    with pytest.raises(UnexpectedResponse, match="JSON is broken or cut off"):
+        client().fetch_stock([7])
+
+
+def test_a_wrong_content_type_raises_unexpected_response(rsps):
+    rsps.add(responses.GET, API + "stock_availables", body="quantity=5", content_type="text/plain")
+
+    with pytest.raises(UnexpectedResponse, match="content type 'text/plain', not XML or JSON"):
+        client().fetch_stock([7])
+
+
+def test_php_output_before_the_xml_is_refused_and_quoted(rsps):
+    junk = "Notice: Undefined index: id_lang in /var/www/modules/foo/foo.php on line 12 " * 3
+    body = junk + stock_xml([stock(21, 7, 0, 5)])
+    rsps.add(
+        responses.GET, API + "stock_availables", body=body, content_type="application/javascript"
+    )
+
+    with pytest.raises(UnexpectedResponse) as caught:
+        client().fetch_stock([7])
+
+    message = str(caught.value)
+    assert message.startswith("the shop printed something before its reply")
+    assert repr(junk.strip()[:80]) in message
+
+
+def test_php_output_before_json_is_refused(rsps):
+    rsps.add(
+        responses.GET,
+        API + "stock_availables",
+        content_type=JSON,
+        body='Deprecated: foo() is deprecated\n{"stock_availables":[]}',
+    )
+
+    with pytest.raises(UnexpectedResponse, match="'Deprecated: foo\\(\\) is deprecated'"):
+        client().fetch_stock([7])
+
+
+def test_xml_whose_root_is_not_prestashop_is_refused(rsps):
+    rsps.add(responses.GET, API + "stock_availables", body="<html><body/></html>", content_type=XML)
+
+    with pytest.raises(UnexpectedResponse, match="root <html>, not <prestashop>"):
+        client().fetch_stock([7])
+
+
+def test_errors_survive_pickling_with_their_attributes():
+    errors = [
+        RateLimited("slow down", retry_after=12.0),
+        StockRowNotFound("gone", stock_id=5, codes=[92]),
+        WriteNotApplied("no", expected=3, actual=1, stock_id=5),
+        ShopPermanentError("bad", status=400, codes=[85]),
+    ]
+
+    copies = [pickle.loads(pickle.dumps(error)) for error in errors]  # noqa: S301 (our own bytes)
+
+    assert [type(c) for c in copies] == [type(e) for e in errors]
+    assert copies[0].retry_after == 12.0
+    assert (copies[1].stock_id, copies[1].codes, copies[1].status) == (5, [92], 404)
+    assert (copies[2].expected, copies[2].actual, str(copies[2])) == (3, 1, "no")
+    assert (copies[3].status, copies[3].codes) == (400, [85])
