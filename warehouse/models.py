@@ -49,6 +49,10 @@ class StockLevel(models.Model):
         verbose_name_plural = _("stock levels")
         constraints = [
             models.UniqueConstraint(fields=["product", "warehouse"], name="stocklevel_unique_pair"),
+            # The services refuse negative stock; the database refuses it too, as a last guard.
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0), name="stocklevel_quantity_not_negative"
+            ),
         ]
 
     def __str__(self):
@@ -119,9 +123,11 @@ class Document(models.Model):
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         ordering = ["-created_at", "-id"]
+        permissions = [("approve_document", _("Can approve and cancel documents"))]
 
     def __str__(self):
-        return self.number or f"{self.kind} ({_('unsaved')})"
+        unsaved = _("unsaved")
+        return self.number or f"{self.kind} ({unsaved})"
 
 
 class DocumentLine(models.Model):
@@ -167,3 +173,25 @@ class StockMovement(models.Model):
 
     def __str__(self):
         return f"{self.document.number}: {self.product.sku} {self.delta:+d}"
+
+
+class DocumentCounter(models.Model):
+    """The last number given to a document of one kind in one month.
+
+    Its row is locked while a number is taken, so two documents created at once never share
+    a number; a refused document rolls the counter back with everything else.
+    """
+
+    kind = models.CharField(_("kind"), max_length=3, choices=Document.Kind.choices)
+    period = models.CharField(_("period"), max_length=7, help_text=_("Year and month, YYYY/MM."))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("document counter")
+        verbose_name_plural = _("document counters")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "period"], name="documentcounter_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}/{self.period}: {self.last}"
