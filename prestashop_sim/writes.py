@@ -1,0 +1,153 @@
+"""PUT and PATCH of stock_availables, as saveEntityFromXml + validateFields + updateWs do them."""
+
+import re
+
+from lxml import etree
+
+from prestashop_sim import render_json, render_xml
+from prestashop_sim.errors import WsError
+from prestashop_sim.params import php_int
+from prestashop_sim.records import record_of
+from prestashop_sim.resources import Field, Resource
+from prestashop_sim.stock import save_row
+
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "load_dtd": False,
+}
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def parse_entities(text: str) -> list[dict[str, str]]:
+    """Each child of the root as {tag: text}; 500/127 when SimpleXML would refuse the body."""
+    try:
+        parser = etree.XMLParser(**_PARSER_OPTIONS)
+        root = etree.fromstring(text.encode("utf-8"), parser)
+        dtd = root.getroottree().docinfo.internalDTD
+        if dtd is not None and list(dtd.iterentities()):
+            raise etree.XMLSyntaxError("entity declarations", None, 0, 0)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        message = (
+            "XML error : String could not be parsed as XML\n"
+            f"XML length : {len(text.encode())}\nOriginal XML : {text}"
+        )
+        raise WsError(500, (127, message)) from error
+    entities = []
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        fields: dict[str, str] = {}
+        for element in child:
+            if isinstance(element.tag, str):
+                fields.setdefault(etree.QName(element).localname, element.text or "")
+        entities.append(fields)
+    return entities
+
+
+def save_from_body(ws, call, resource: Resource, text: str) -> bytes:
+    """Apply every entity of the body in order; respond with all of them (JSON: the last)."""
+    entities = parse_entities(text)
+    ids = [php_int(e["id"]) for e in entities if e.get("id", "") != ""]
+    if len(set(ids)) != len(ids):
+        raise WsError(400, (89, "id is duplicate in request"))
+    if len(ids) != len(entities):
+        raise WsError(400, (90, "id is required when modifying a resource"))
+    fields = resource.fields_for(modern=ws.config.modern)
+    records = [_save_entity(ws, call, fields, entity) for entity in entities]
+    if call.json:
+        obj = render_json.entity(fields, records[-1], ints=ws.config.json_ints)
+        return render_json.single(resource, obj, strip_falsy=ws.config.modern)
+    inner = "".join(render_xml.entity(resource, fields, r, call.base) for r in records)
+    return render_xml.document(inner)
+
+
+def _save_entity(ws, call, fields: tuple[Field, ...], entity: dict[str, str]) -> dict:
+    store = ws.store
+    with store.lock:
+        row = store.rows.get(php_int(entity["id"]))
+        if row is None:
+            raise WsError(404, (92, "Invalid ID"))
+        record = record_of(row, fields)
+        for field in fields:
+            if field.name in entity:
+                record[field.name] = entity[field.name]
+            elif call.method == "PATCH":
+                continue
+            elif field.required:
+                raise WsError(400, (41, f'parameter "{field.name}" required'))
+            elif field.name != "id":
+                record[field.name] = None
+        _validate(fields, record, ws.config.quantity_max_size)
+        if _truthy(record["depends_on_stock"]):
+            message = "You cannot update the available stock when it depends on stock."
+            raise WsError(500, (133, message), (46, "Unable to save resource"))
+        values = _stored_values(fields, record)
+        if not call.not_applied:
+            save_row(store, row, values, call.context)
+    record["id"] = row.id
+    return record
+
+
+def _validate(fields: tuple[Field, ...], record: dict, quantity_size: int | None) -> None:
+    for field in fields:
+        if field.name == "id":
+            continue
+        message = _field_error(field, record[field.name], quantity_size)
+        if message:
+            raise WsError(400, (85, f'Validation error: "{message}"'))
+
+
+def _field_error(field: Field, value, quantity_size: int | None) -> str | None:
+    prop = f"StockAvailable->{field.name}"
+    if field.required and (value is None or value == ""):
+        return f"Property {prop} is empty."
+    size = quantity_size if field.name == "quantity" else field.size
+    shown = "" if value is None else str(value)
+    if size is not None and len(shown) > size:
+        return (
+            f"The length of property {prop} is currently {len(shown)} chars. "
+            f"It must be between 0 and {size} chars."
+        )
+    if field.validate and _truthy(value) and not VALIDATORS[field.validate](shown):
+        return f"Property {prop} is not valid"
+    return None
+
+
+def _is_int(text: str) -> bool:
+    return re.fullmatch(r"-?(0|[1-9]\d*)", text) is not None and text != "-0"
+
+
+VALIDATORS = {
+    "isUnsignedId": lambda t: _is_int(t) and 0 <= int(t) < 4294967296,
+    "isInt": _is_int,
+    "isBool": lambda t: t in ("0", "1"),
+    "isString": lambda t: True,
+}
+
+
+def _truthy(value) -> bool:
+    """PHP truthiness of a scalar."""
+    return value not in (None, "", "0", 0, False)
+
+
+def _stored_values(fields: tuple[Field, ...], record: dict) -> dict:
+    """What ObjectModel writes: null ints become 0, null strings ''; ints are cast."""
+    values = {}
+    for field in fields:
+        if field.name == "id":
+            continue
+        value = record[field.name]
+        if field.kind == "str":
+            values[field.name] = "" if value is None else str(value)
+            continue
+        number = php_int(str(value)) if value is not None else 0
+        if (
+            not _INT32[0]
+            <= number
+            <= (2**32 - 1 if field.validate == "isUnsignedId" else _INT32[1])
+        ):
+            raise WsError(500, (46, "Unable to save resource"))
+        values[field.name] = number
+    return values
