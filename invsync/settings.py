@@ -22,6 +22,12 @@ if not SECRET_KEY:
             "(set SECRET_KEY, or DEBUG=1 / INVSYNC_INSECURE_DEV_KEY=1 on a developer machine)."
         )
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+elif not DEBUG and SECRET_KEY.startswith("change-me"):
+    # check --deploy would accept .env.example's long placeholder: refuse it outright.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder from .env.example: "
+        "set it to 50 or more random characters."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -98,6 +104,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+# The Docker image has no web server in front of gunicorn that could serve the admin's CSS
+# and JS, so there WhiteNoise serves STATIC_ROOT (collected at build time); the image sets
+# SERVE_STATIC=1. Off by default: runserver serves static files itself in development.
+SERVE_STATIC = env_bool("SERVE_STATIC", False)
+if SERVE_STATIC:
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    }
 
 # Production hardening, switched on by the environment (see docs/DOCKER_QUEUE_WORKERS.md).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
