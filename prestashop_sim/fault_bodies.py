@@ -62,8 +62,7 @@ def rewrite(response: Response, fired: dict[str, FaultRule]) -> Response:
             response.status, response.headers, response.body[: len(response.body) // 2]
         )
     if "malformed" in fired and response.body:
-        body = response.body.replace(b"</prestashop>", b"<error>\n</prestashop>")
-        response = Response(response.status, response.headers, body)
+        response = Response(response.status, response.headers, _malformed(response))
     if "php_leak" in fired:
         headers = _replace(response.headers, "Content-Type", "application/javascript")
         response = Response(response.status, headers, _LEAK + response.body)
@@ -71,6 +70,15 @@ def rewrite(response: Response, fired: dict[str, FaultRule]) -> Response:
         headers = _replace(response.headers, "Content-Type", pages.HTML)
         response = Response(response.status, headers, response.body)
     return response
+
+
+def _malformed(response: Response) -> bytes:
+    """The body made unparsable in its own format (lists are often read as JSON)."""
+    if response.header("Content-Type") == JSON_TYPE:
+        # A stray comma before the closing bracket: what a broken output filter leaves.
+        body = response.body.rstrip()
+        return body[:-1] + b"," + body[-1:]
+    return response.body.replace(b"</prestashop>", b"<error>\n</prestashop>")
 
 
 def _ws_headers(content_type: str) -> list[tuple[str, str]]:

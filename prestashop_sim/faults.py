@@ -16,7 +16,8 @@ KINDS = (
     "php_warning",  # 500 with a [PHP Warning #2] error entry instead of the answer
     "entity_bomb",  # 200 text/xml whose body declares exploding (or external) entities
     "ignore_filter",  # lists return every row, whatever filter[...] says
-    "not_applied",  # writes answer 200 with the sent value but the store keeps the old one
+    "not_applied",  # writes answer 200 but the store keeps the old quantity; the echo shows
+    # the sent value (variant "silent", the default) or the old one (variant "reverted")
 )
 
 
@@ -31,7 +32,8 @@ class FaultRule:
     resources: frozenset[str] | None = None
     status: int = 503
     seconds: float = 5.0
-    variant: str = "billion_laughs"  # entity_bomb: billion_laughs | external
+    # entity_bomb: billion_laughs (default) | external; not_applied: silent (default) | reverted
+    variant: str = "billion_laughs"
     fired: int = 0
 
     def __post_init__(self):

@@ -60,8 +60,11 @@ class Simulator:
         delay = self.load.latency(write=method not in ("GET", "HEAD"))
         if delay > 0:
             time.sleep(delay)
+        not_applied = fired.get("not_applied")
         response = self.webservice.handle(
-            req, ignore_filter="ignore_filter" in fired, not_applied="not_applied" in fired
+            req,
+            ignore_filter="ignore_filter" in fired,
+            not_applied=None if not_applied is None else not_applied.variant,
         )
         return fault_bodies.rewrite(response, fired) if fired else response
 

@@ -73,7 +73,7 @@ class Call:
     account: ApiKey | None = None
     context: ShopContext | None = None
     ignore_filter: bool = False
-    not_applied: bool = False
+    not_applied: str | None = None  # the not_applied fault's variant when it fired
 
     @property
     def segments(self) -> list[str]:
@@ -112,7 +112,7 @@ class Webservice:
         self.config = config
         self.keys = keys
 
-    def handle(self, req: Request, *, ignore_filter=False, not_applied=False) -> Response:
+    def handle(self, req: Request, *, ignore_filter=False, not_applied=None) -> Response:
         """Answer one request."""
         started = time.perf_counter()
         routed = route(req.path, req.query)

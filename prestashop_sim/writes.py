@@ -84,8 +84,12 @@ def _save_entity(ws, call, fields: tuple[Field, ...], entity: dict[str, str]) ->
             message = "You cannot update the available stock when it depends on stock."
             raise WsError(500, (133, message), (46, "Unable to save resource"))
         values = _stored_values(fields, record)
-        if not call.not_applied:
+        if call.not_applied is None:
             save_row(store, row, values, call.context)
+        elif call.not_applied == "reverted":
+            # A module's actionObjectStockAvailableUpdateBefore hook put the old quantity back
+            # into the object, so the echo (the object in memory, reference 4.3) shows it.
+            record["quantity"] = row.quantity
     record["id"] = row.id
     return record
 
