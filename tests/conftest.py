@@ -32,3 +32,13 @@ def _postgres_only(request):
             f"needs PostgreSQL, the database is {connection.vendor} "
             "(set DATABASE_URL, or run scripts/test.sh)",
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limiters():
+    """In-process limiter state must not leak between tests (SQLite reuses ids)."""
+    from integrations.ratelimit import forget_local_states
+
+    forget_local_states()
+    yield
+    forget_local_states()
