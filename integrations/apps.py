@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self):
+        from integrations.receivers import mark_links
+        from warehouse.signals import stock_changed
+
+        stock_changed.connect(mark_links, dispatch_uid="integrations.mark_links")

@@ -82,6 +82,8 @@ class Integration(models.Model):
     )
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+    # A drain is already queued to run at this time: later commits before it need no other.
+    drain_due_at = models.DateTimeField(_("next drain at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -128,6 +130,8 @@ class ProductLink(models.Model):
     version = models.PositiveBigIntegerField(_("change counter"), default=1)
     dirty_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("in flight since"), null=True, blank=True)
+    # The task (its Celery id) holding the claim: a redelivered task takes its own claims back.
+    claimed_by = models.CharField(_("claimed by task"), max_length=64, blank=True)
     failed_attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)

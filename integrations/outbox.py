@@ -1,0 +1,197 @@
+"""Dirty marks on ProductLink are the outbox: mark, claim, clear only if unchanged, reap.
+
+A mark is a flag plus a version counter written in the same transaction as the stock
+change. A worker claims links with a conditional UPDATE (two workers never hold the same
+link), reads the ledger *after* claiming, and clears a mark only if its version did not move
+meanwhile, so a late or repeated task can never leave a stale value behind.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from integrations.models import Integration, ProductLink
+
+# Links in prestashop_to_local mode take the shop as the truth: a ledger change must not be
+# pushed back (that is how a document booked from the shop would bounce back to it).
+PUSHING_MODES = (Integration.Mode.LOCAL_TO_PRESTA, Integration.Mode.DISABLED)
+
+
+def claim_lifetime() -> timedelta:
+    """How long a claim may be held before the reaper frees it (default: the hard time limit).
+
+    A task cannot legitimately hold a claim longer than Celery lets it live, so a claim older
+    than that belongs to a worker that is gone.
+    """
+    seconds = getattr(settings, "INVSYNC_CLAIM_TIMEOUT", None)
+    if seconds is None:
+        seconds = getattr(settings, "CELERY_TASK_TIME_LIMIT", 3600) + 60
+    return timedelta(seconds=seconds)
+
+
+def new_token() -> str:
+    """A claim token for a caller that is not a Celery task."""
+    return f"local-{uuid.uuid4().hex}"
+
+
+def affected_integrations(warehouse_ids: Iterable[int] | None) -> Q:
+    """Links of integrations in a pushing mode fed by any of the warehouses (None: any)."""
+    condition = Q(integration__mode__in=PUSHING_MODES)
+    if warehouse_ids is not None:
+        condition &= Q(integration__warehouses__isnull=True) | Q(
+            integration__warehouses__in=list(warehouse_ids)
+        )
+    return condition
+
+
+def mark(
+    product_ids: Iterable[int],
+    *,
+    integration_ids: Iterable[int] | None = None,
+    warehouse_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+) -> set[int]:
+    """Mark the links of these products dirty (version + 1); returns the integration ids touched.
+
+    Call inside the stock change's transaction. Rows are locked in primary-key order first, so
+    two approvals marking overlapping products wait for each other instead of deadlocking.
+    """
+    links = ProductLink.objects.filter(product_id__in=list(product_ids)).filter(
+        affected_integrations(warehouse_ids)
+    )
+    if integration_ids is not None:
+        links = links.filter(integration_id__in=list(integration_ids))
+    locked = list(
+        ProductLink.objects.select_for_update()
+        .filter(pk__in=links.values("pk"))
+        .order_by("pk")
+        .values_list("pk", "integration_id")
+    )
+    if not locked:
+        return set()
+    ProductLink.objects.filter(pk__in=[pk for pk, _ in locked]).update(
+        dirty=True,
+        version=F("version") + 1,
+        dirty_since=Coalesce(F("dirty_since"), Value(since or timezone.now())),
+        state=Case(
+            When(state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING], then=F("state")),
+            default=Value(ProductLink.State.DIRTY),
+        ),
+    )
+    return {integration_id for _, integration_id in locked}
+
+
+def due_links(integration: Integration, *, now: datetime | None = None):
+    """Dirty links a drain should sync now: not broken, not backing off."""
+    now = now or timezone.now()
+    return (
+        ProductLink.objects.filter(integration=integration, dirty=True)
+        .exclude(state=ProductLink.State.BROKEN)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    )
+
+
+def _claimable(token: str, now: datetime) -> Q:
+    return (
+        Q(claimed_at__isnull=True) | Q(claimed_by=token) | Q(claimed_at__lt=now - claim_lifetime())
+    )
+
+
+def claim(
+    integration: Integration,
+    *,
+    limit: int,
+    token: str,
+    link_ids: Iterable[int] | None = None,
+    exclude: Iterable[int] = (),
+) -> dict[int, int]:
+    """Claim links for one sync pass; returns {link_id: version at claim time}.
+
+    Without ``link_ids`` it takes up to ``limit`` due dirty links (oldest first); with them it
+    takes those links whatever their state (a full sync re-checks clean and broken links too).
+    Links held by another live claim are skipped: that worker is syncing them already.
+    ``exclude`` keeps links a drain has already synced once out of its later passes.
+    """
+    if not token:
+        raise ValueError("a claim needs a non-empty token")
+    now = timezone.now()
+    if link_ids is None:
+        candidates = due_links(integration, now=now).filter(_claimable(token, now))
+        if exclude:
+            candidates = candidates.exclude(pk__in=list(exclude))
+        ids = list(candidates.order_by("dirty_since", "pk").values_list("pk", flat=True)[:limit])
+    else:
+        ids = list(link_ids)[:limit]
+    if not ids:
+        return {}
+    # The conditional UPDATE is the claim: on PostgreSQL a concurrent claimer waits for the
+    # row and re-checks the condition, so at most one token wins each link.
+    ProductLink.objects.filter(pk__in=ids, integration=integration).filter(
+        _claimable(token, now)
+    ).update(claimed_at=now, claimed_by=token)
+    return dict(
+        ProductLink.objects.filter(pk__in=ids, claimed_by=token).values_list("pk", "version")
+    )
+
+
+def clear_if_unchanged(link_versions: dict[int, int], *, token: str | None = None) -> int:
+    """Clear the marks whose version is still the claimed one; returns how many were cleared.
+
+    One UPDATE whatever the number of links: the expected version per link is a CASE.
+    A link changed meanwhile stays dirty for the next pass.
+    """
+    if not link_versions:
+        return 0
+    expected = Case(
+        *[When(pk=pk, then=Value(version)) for pk, version in link_versions.items()],
+        output_field=IntegerField(),
+    )
+    links = ProductLink.objects.filter(pk__in=list(link_versions))
+    if token is not None:
+        links = links.filter(claimed_by=token)
+    return links.filter(version=expected).update(
+        dirty=False,
+        dirty_since=None,
+        state=ProductLink.State.OK,
+        failed_attempts=0,
+        next_attempt_at=None,
+        last_error="",
+    )
+
+
+def release(link_ids: Iterable[int], *, token: str) -> int:
+    """Give back this token's claims (whatever happened to the links)."""
+    return ProductLink.objects.filter(pk__in=list(link_ids), claimed_by=token).update(
+        claimed_at=None, claimed_by=""
+    )
+
+
+def reap_stale_claims(*, now: datetime | None = None) -> int:
+    """Free claims older than the claim lifetime (their worker is gone); returns the count."""
+    now = now or timezone.now()
+    return ProductLink.objects.filter(claimed_at__lt=now - claim_lifetime()).update(
+        claimed_at=None, claimed_by=""
+    )
+
+
+def pending_integration_ids(*, now: datetime | None = None) -> list[int]:
+    """Active, running integrations in local_to_presta mode with due dirty links."""
+    now = now or timezone.now()
+    return list(
+        ProductLink.objects.filter(
+            dirty=True,
+            integration__active=True,
+            integration__halted_at__isnull=True,
+            integration__mode=Integration.Mode.LOCAL_TO_PRESTA,
+        )
+        .exclude(state=ProductLink.State.BROKEN)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by()
+        .values_list("integration_id", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,219 @@
+"""Recording what a sync pass did: link states, audit entries, counts, log lines.
+
+Every function here is a constant number of queries whatever the batch size (bulk updates,
+one CASE update in the outbox, one bulk insert of log entries).
+"""
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations import outbox, shop
+from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
+from integrations.prestashop import PrestaShopError, RateLimited, ShopConfigError
+from warehouse.models import StockMovement
+
+logger = logging.getLogger("integrations.sync")
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+CAUSE_MAX = 255
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    processed: int = 0  # links compared with the shop
+    changed: int = 0  # rows written (or, in a dry run, that would be)
+    failed: int = 0  # links that ended failing or broken
+    requests: int = 0  # HTTP requests sent
+    moved: int = 0  # links written whose mark moved meanwhile (still dirty)
+
+    def __add__(self, other: "SyncResult") -> "SyncResult":
+        return SyncResult(
+            *(getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__)
+        )
+
+
+def load_links(claimed: dict[int, int]) -> list[ProductLink]:
+    """The claimed links with their products' SKUs (one query)."""
+    return list(
+        ProductLink.objects.filter(pk__in=list(claimed)).select_related("product").order_by("pk")
+    )
+
+
+def backoff_delay(failed_attempts: int) -> timedelta:
+    """Exponential delay with jitter before a failing link is tried again by a drain."""
+    seconds = min(BACKOFF_BASE_SECONDS * 2 ** max(failed_attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def mark_failures(
+    links: list[ProductLink], reasons: dict[int, str], *, state: str, now: datetime
+) -> None:
+    """Record failing or broken links; their marks stay, so a later pass repairs them."""
+    failed = [link for link in links if link.pk in reasons]
+    for link in failed:
+        link.state = state
+        link.failed_attempts += 1
+        link.last_error = reasons[link.pk][:2000]
+        link.next_attempt_at = (
+            now + backoff_delay(link.failed_attempts)
+            if state == ProductLink.State.FAILING
+            else None
+        )
+    if failed:
+        ProductLink.objects.bulk_update(
+            failed, ["state", "failed_attempts", "last_error", "next_attempt_at"]
+        )
+
+
+def record_abort(integration: Integration, links: list[ProductLink], error: PrestaShopError):
+    """A shop-wide failure: stop the integration, or back the links off (a 429 is not theirs)."""
+    if isinstance(error, ShopConfigError):
+        shop.halt(integration, error)
+    elif not isinstance(error, RateLimited):
+        reason = str(error) or type(error).__name__
+        mark_failures(
+            links,
+            {link.pk: reason for link in links},
+            state=ProductLink.State.FAILING,
+            now=timezone.now(),
+        )
+    logger.warning(
+        "Integration inventory sync aborted: integration=%s links=%s error=%s: %s",
+        integration.pk,
+        len(links),
+        type(error).__name__,
+        error,
+    )
+
+
+def record_push(integration, links, claimed, plan, push, *, run, token, requests) -> SyncResult:
+    """Store what a push pass learned and did; clear the marks of links now equal to the ledger."""
+    now = timezone.now()
+    remember_rows(links, plan, push.written, now)
+    unverified = set(push.unverified)
+    ok = [*plan.in_sync, *(pk for pk in push.written if pk not in unverified)]
+    cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
+    mark_failures(links, {**plan.missing, **push.broken}, state=ProductLink.State.BROKEN, now=now)
+    mark_failures(links, push.not_applied, state=ProductLink.State.FAILING, now=now)
+    _write_log(integration, links, plan, push, run)
+    result = SyncResult(
+        processed=len(links) - len(push.untouched),
+        changed=len(push.written),
+        failed=len(plan.missing) + len(push.broken) + len(push.not_applied),
+        requests=requests,
+        moved=len(ok) - cleared,
+    )
+    log_pass(integration, run, result)
+    return result
+
+
+def dry_run_result(links, plan, *, requests) -> SyncResult:
+    """A report-only pass: counts what would change, touches nothing."""
+    return SyncResult(
+        processed=len(links),
+        changed=len(plan.changes),
+        failed=len(plan.missing),
+        requests=requests,
+    )
+
+
+def log_pass(integration: Integration, run: SyncRun | None, result: SyncResult) -> None:
+    logger.info(
+        "Integration inventory sync pass: run=%s integration=%s processed=%s changed=%s "
+        "failed=%s requests=%s",
+        run.pk if run else "-",
+        integration.pk,
+        result.processed,
+        result.changed,
+        result.failed,
+        result.requests,
+    )
+
+
+def remember_rows(links, plan, written: dict, now) -> None:
+    """Keep the shop row id and the last quantity seen (and sent) on each link."""
+    rows = {**plan.in_sync, **{change.link_id: change.row for change in plan.changes}}
+    rows.update(written)
+    touched = []
+    for link in links:
+        row = rows.get(link.pk)
+        if row is None:
+            continue
+        link.ps_stock_id = row.id
+        link.last_shop_quantity = row.quantity
+        if link.pk in written:
+            link.last_pushed_quantity, link.last_pushed_at = row.quantity, now
+        touched.append(link)
+    if touched:
+        ProductLink.objects.bulk_update(
+            touched, ["ps_stock_id", "last_shop_quantity", "last_pushed_quantity", "last_pushed_at"]
+        )
+
+
+def _write_log(integration, links, plan, push, run) -> None:
+    """One audit entry per write and per failed link, each with its cause."""
+    before = {change.link_id: change.row.quantity for change in plan.changes}
+    wanted = {change.link_id: change.quantity for change in plan.changes}
+    outcomes = dict.fromkeys(push.written, (SyncLogEntry.Outcome.WRITTEN, ""))
+    for pk, message in push.not_applied.items():
+        outcomes[pk] = (SyncLogEntry.Outcome.NOT_APPLIED, message)
+    for pk, message in {**plan.missing, **push.broken}.items():
+        outcomes[pk] = (SyncLogEntry.Outcome.FAILED, message)
+    logged = [link for link in links if link.pk in outcomes]
+    causes = describe_causes(logged, run)
+    SyncLogEntry.objects.bulk_create(
+        SyncLogEntry(
+            integration=integration,
+            link=link,
+            run=run,
+            sku=link.product.sku,
+            quantity_before=before.get(link.pk),
+            quantity_written=wanted.get(link.pk),
+            cause=causes.get(link.pk, ""),
+            outcome=outcomes[link.pk][0],
+            message=outcomes[link.pk][1],
+        )
+        for link in logged
+    )
+
+
+def describe_causes(links: list[ProductLink], run: SyncRun | None) -> dict[int, str]:
+    """Why each link was synced: the run, or the documents booked since it was marked dirty."""
+    if run is not None:
+        return {link.pk: _("sync run #%(id)s") % {"id": run.pk} for link in links}
+    marked = [link for link in links if link.dirty_since is not None]
+    if not marked:
+        return {}
+    since = min(link.dirty_since for link in marked)
+    booked = (
+        StockMovement.objects.filter(product_id__in={link.product_id for link in marked})
+        .filter(Q(document__approved_at__gte=since) | Q(document__cancelled_at__gte=since))
+        .order_by("document__number")
+        .values_list(
+            "product_id", "document__number", "document__approved_at", "document__cancelled_at"
+        )
+        .distinct()
+    )
+    documents = defaultdict(list)
+    for product_id, number, approved_at, cancelled_at in booked:
+        documents[product_id].append((number, max(filter(None, (approved_at, cancelled_at)))))
+    return {
+        link.pk: _cause_text(
+            number for number, at in documents[link.product_id] if at >= link.dirty_since
+        )
+        for link in marked
+    }
+
+
+def _cause_text(numbers: Iterable[str]) -> str:
+    text = ", ".join(dict.fromkeys(numbers))
+    return text if len(text) <= CAUSE_MAX else text[: CAUSE_MAX - 1] + "…"

@@ -1,0 +1,54 @@
+"""The engine's door to a shop: a configured client, and what a shop-wide failure does to
+the integration. Per-link outcomes are recorded by integrations.results."""
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.models import Integration
+from integrations.prestashop import PrestaShopClient, ShopConfigError
+
+logger = logging.getLogger("integrations.sync")
+
+
+def client_for(integration: Integration) -> PrestaShopClient:
+    """A client for this integration's shop, sharing the integration's one rate limiter."""
+    from integrations.ratelimit import limiter_for  # the limiter module may load Redis
+
+    return PrestaShopClient(
+        integration.shop_url,
+        integration.api_key,
+        shop_id=integration.shop_id,
+        verify_tls=integration.verify_tls,
+        limiter=limiter_for(integration),
+        timeout=shop_timeout(),
+    )
+
+
+def shop_timeout() -> tuple[float, float]:
+    """(connect, read) seconds: INVSYNC_SHOP_CONNECT_TIMEOUT / INVSYNC_SHOP_READ_TIMEOUT."""
+    return (
+        float(getattr(settings, "INVSYNC_SHOP_CONNECT_TIMEOUT", 5.0)),
+        float(getattr(settings, "INVSYNC_SHOP_READ_TIMEOUT", 30.0)),
+    )
+
+
+def can_sync(integration: Integration) -> bool:
+    """Whether the engine may talk to this shop now (active, not stopped by a config error)."""
+    return integration.active and integration.halted_at is None
+
+
+def halt(integration: Integration, error: ShopConfigError) -> None:
+    """Stop the integration's sync until a human fixes the key or the permissions."""
+    now = timezone.now()
+    message = str(error)
+    Integration.objects.filter(pk=integration.pk).update(
+        halted_at=now, last_error=message, last_error_at=now
+    )
+    integration.halted_at, integration.last_error, integration.last_error_at = now, message, now
+    logger.error(
+        "Integration inventory sync stopped: integration=%s reason=%s",
+        integration.pk,
+        message,
+    )

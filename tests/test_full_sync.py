@@ -1,0 +1,220 @@
+"""Full-sync runs without a shop: splitting, one active run, counters, final status, ETA."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations import periodic, runs
+from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
+from integrations.prestashop import RateLimited, ShopConfigError, ShopTemporaryError
+from integrations.results import SyncResult
+from integrations.tasks import retry_delay
+
+pytestmark = pytest.mark.both_databases
+
+
+@pytest.fixture
+def linked(db, make_integration, make_links, make_product):
+    """An integration (chunks of 4) with 10 linked products."""
+    integration = make_integration(chunk_size=4)
+    products = [make_product() for _ in range(10)]
+    make_links(integration, [(p, n) for n, p in enumerate(products, start=1)])
+    return integration
+
+
+def test_full_sync_splits_links_into_chunks_and_enqueues_them_after_commit(
+    linked, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+    chunks = list(run.chunks.order_by("index"))
+    assert (run.total, run.chunks_total, run.status) == (10, 3, SyncRun.Status.QUEUED)
+    assert [len(chunk.link_ids) for chunk in chunks] == [4, 4, 2]
+    assert sorted(pk for chunk in chunks for pk in chunk.link_ids) == sorted(
+        linked.links.values_list("pk", flat=True)
+    )
+    assert len(callbacks) == 1
+    assert callbacks[0].args == (run.pk,)
+
+
+def test_a_second_request_gets_the_run_in_progress(linked, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        first = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+        second = runs.start_full_sync(linked, trigger=SyncRun.Trigger.SCHEDULE)
+    assert second.pk == first.pk
+    assert SyncRun.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_active_full_run(linked):
+    from django.db import IntegrityError, transaction
+
+    SyncRun.objects.create(integration=linked, kind="full", trigger="admin")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SyncRun.objects.create(integration=linked, kind="scheduled", trigger="schedule")
+
+
+def test_a_schedule_trigger_creates_a_scheduled_run(linked, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.SCHEDULE)
+    assert run.kind == SyncRun.Kind.SCHEDULED
+
+
+def test_no_links_gives_a_finished_empty_run(db, make_integration):
+    run = runs.start_full_sync(make_integration(), trigger=SyncRun.Trigger.COMMAND)
+    assert (run.status, run.total, run.chunks_total) == (SyncRun.Status.DONE, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"active": False}, "inactive"),
+        ({"mode": Integration.Mode.DISABLED}, "disabled"),
+        ({"halted_at": timezone.now(), "last_error": "Bad key."}, "Bad key."),
+    ],
+)
+def test_an_integration_that_cannot_sync_refuses_a_full_sync(
+    db, make_integration, translation_en, fields, message
+):
+    integration = make_integration(**fields)
+    with pytest.raises(runs.SyncRefused, match=message):
+        runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+    assert SyncRun.objects.count() == 0
+
+
+def test_counters_add_up_as_chunks_finish_and_the_last_one_sets_the_status(
+    linked, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+    chunks = list(run.chunks.order_by("index"))
+    runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))
+    runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))  # redelivered
+    run.refresh_from_db()
+    assert (run.chunks_done, run.processed, run.requests, run.status) == (1, 4, 3, "queued")
+    runs.finish_chunk(chunks[1].pk, SyncResult(processed=4, requests=2))
+    runs.fail_chunk(chunks[2].pk, RateLimited("Too many requests", retry_after=None))
+    run.refresh_from_db()
+    assert (run.chunks_done, run.processed, run.failed) == (3, 10, 2)
+    assert run.status == SyncRun.Status.DONE_WITH_ERRORS
+    assert run.error == "Too many requests"
+    assert run.finished_at is not None
+
+
+def test_a_run_whose_every_chunk_failed_is_failed(linked, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+    for chunk in run.chunks.all():
+        runs.fail_chunk(chunk.pk, ShopConfigError("401 Unauthorized"))
+    run.refresh_from_db()
+    assert (run.status, run.failed) == (SyncRun.Status.FAILED, 10)
+
+
+def test_a_chunk_of_a_stopped_integration_fails_without_contacting_the_shop(
+    linked, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+    Integration.objects.filter(pk=linked.pk).update(halted_at=timezone.now(), last_error="No key.")
+    chunk = run.chunks.first()
+    assert runs.sync_chunk(chunk.pk) == SyncResult()
+    chunk.refresh_from_db()
+    assert chunk.status == SyncChunk.Status.FAILED
+    assert "No key." in chunk.error
+
+
+def test_estimate_without_history_is_derived_from_the_rate_limit(linked):
+    Integration.objects.filter(pk=linked.pk).update(requests_per_minute=60)
+    linked.refresh_from_db()
+    estimate = runs.estimate(linked)
+    # 10 writes + 1 read at one request per second.
+    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, 11.0)
+    assert estimate.from_history is False
+
+
+def test_estimate_uses_the_throughput_of_finished_runs(linked):
+    start = timezone.now() - timedelta(hours=1)
+    SyncRun.objects.create(
+        integration=linked,
+        kind="full",
+        trigger="admin",
+        status=SyncRun.Status.DONE,
+        processed=1000,
+        started_at=start,
+        finished_at=start + timedelta(seconds=100),
+    )
+    estimate = runs.estimate(linked)
+    assert estimate.seconds == pytest.approx(1.0)  # 10 products at 10 per second
+    assert estimate.from_history is True
+
+
+def test_retry_delay_follows_the_error_type():
+    assert retry_delay(RateLimited("429", retry_after=7), 0) == 7
+    assert retry_delay(RateLimited("429", retry_after=None), 2) == 60
+    assert retry_delay(RateLimited("429", retry_after=None), 3) is None
+    assert retry_delay(ShopConfigError("401"), 0) is None
+    delays = [retry_delay(ShopTemporaryError("503"), n) for n in range(5)]
+    assert all(0 <= delay <= 5 * 2**n for n, delay in enumerate(delays))
+    assert retry_delay(ShopTemporaryError("503"), 5) is None
+
+
+def test_old_log_entries_are_pruned(linked, settings):
+    settings.INVSYNC_LOG_RETENTION_DAYS = 30
+    old = SyncLogEntry.objects.create(integration=linked, outcome="written")
+    SyncLogEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    SyncLogEntry.objects.create(integration=linked, outcome="written")
+    assert periodic.prune_log() == 1
+    assert SyncLogEntry.objects.count() == 1
+
+
+def run_chunks(run: SyncRun) -> None:
+    """Run every chunk of a run in this process (what the worker does with the chunk tasks)."""
+    for chunk_id in run.chunks.order_by("index").values_list("pk", flat=True):
+        runs.sync_chunk(chunk_id)
+    run.refresh_from_db()
+
+
+@pytest.mark.django_db
+def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
+    shop, make_integration, link_shop, warehouse, django_capture_on_commit_callbacks
+):
+    from integrations.models import ProductLink
+    from tests.fixtures.integrations import shop_reads, shop_writes
+    from warehouse import services
+    from warehouse.models import Document, Product
+
+    products = Product.objects.bulk_create(
+        Product(sku=f"BULK-{n:05d}", name=f"Bulk {n}") for n in range(2000)
+    )
+    integration = make_integration(shop)  # chunks of 500 (the default)
+    rows = link_shop(shop, integration, products, quantity=4)
+    document = services.create_document(Document.Kind.PZ, warehouse, [(p, 4) for p in products])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.approve(document, user=None)
+    drifted = products[::10]  # 10%: somebody edited these in the shop
+    for product in drifted:
+        shop.set_quantity(rows[product.pk], 9)
+    shop.reset_counters()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
+    run_chunks(run)
+
+    assert (run.status, run.total, run.processed, run.changed, run.failed) == (
+        SyncRun.Status.DONE, 2000, 2000, 200, 0,
+    )  # fmt: skip
+    assert shop_writes(shop) == 200
+    assert {shop.quantity(rows[p.pk]) for p in drifted} == {4}
+    # Per chunk: ceil(500 / 250 ids per request) diff reads and one re-read of the writes.
+    per_chunk = -(-500 // 250)
+    assert shop_reads(shop) <= 4 * per_chunk + 4
+    assert run.requests == shop.counters()["total"]
+    assert not ProductLink.objects.filter(dirty=True).exists()
+    assert ProductLink.objects.filter(ps_stock_id__isnull=True).count() == 0
+
+    shop.reset_counters()
+    with django_capture_on_commit_callbacks(execute=False):
+        again = runs.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
+    run_chunks(again)
+    assert (again.status, again.changed, shop_writes(shop)) == (SyncRun.Status.DONE, 0, 0)
+    assert shop_reads(shop) <= 4 * per_chunk

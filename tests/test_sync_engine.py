@@ -1,0 +1,218 @@
+"""The sync engine against the simulator: drains, diff then write, modes, query counts."""
+
+import pytest
+
+from integrations import outbox, sync
+from integrations.models import Integration, ProductLink, SyncLogEntry
+from tests.fixtures.integrations import shop_writes
+from warehouse import services
+from warehouse.models import Document, StockLevel
+from warehouse.selectors import ledger_mismatches
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three(shop, make_integration, make_product, link_shop):
+    """An integration with three products linked to shop rows holding 0."""
+    integration = make_integration(shop)
+    products = [make_product(f"P{n}") for n in range(1, 4)]
+    rows = link_shop(shop, integration, products)
+    return integration, products, rows
+
+
+def link_of(product) -> ProductLink:
+    return ProductLink.objects.get(product=product)
+
+
+def test_an_approved_pz_reaches_the_shop_on_the_next_drain(three, shop, warehouse, receive_stock):
+    integration, products, rows = three
+    document = receive_stock(warehouse, {products[0]: 5})
+    shop.reset_counters()
+
+    result = sync.drain(integration.pk)
+
+    assert shop.quantity(rows[products[0].pk]) == 5
+    assert (result.changed, shop_writes(shop)) == (1, 1)
+    link = link_of(products[0])
+    assert (link.dirty, link.state, link.last_pushed_quantity) == (False, "ok", 5)
+    assert link.ps_stock_id == rows[products[0].pk]
+    entry = SyncLogEntry.objects.get()
+    assert (entry.sku, entry.quantity_before, entry.quantity_written) == ("P1", 0, 5)
+    assert entry.cause == document.number
+
+
+def test_wz_inw_and_cancel_each_bring_the_shop_to_the_ledger(three, shop, warehouse, make_document):
+    integration, products, rows = three
+    product, row = products[0], rows[products[0].pk]
+    seen = []
+    for kind, quantity in [(Document.Kind.PZ, 10), (Document.Kind.WZ, 3), (Document.Kind.INW, 4)]:
+        document = make_document(kind, warehouse, [(product, quantity)], approve=True)
+        sync.drain(integration.pk)
+        seen.append(shop.quantity(row))
+    services.cancel(document, user=None)
+    sync.drain(integration.pk)
+    seen.append(shop.quantity(row))
+    # 10 received, 3 issued, counted 4, and back to 7 when the count is cancelled.
+    assert seen == [10, 7, 4, 7]
+
+
+def test_a_second_drain_writes_nothing(three, shop, warehouse, receive_stock):
+    integration, products, _rows = three
+    receive_stock(warehouse, {products[0]: 5})
+    sync.drain(integration.pk)
+    shop.reset_counters()
+    assert sync.drain(integration.pk).processed == 0
+    # Even a forced re-check of every link writes nothing: the shop already matches.
+    result = sync.sync_links(integration, integration.links.values_list("pk", flat=True))
+    assert (result.processed, result.changed, shop_writes(shop)) == (3, 0, 0)
+
+
+def test_a_newer_change_during_a_sync_keeps_the_mark_and_the_next_drain_writes_it(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 5})
+    claimed = outbox.claim(integration, limit=10, token="slow-task")
+    receive_stock(warehouse, {products[0]: 2})  # committed while the task is in flight
+
+    result = sync.sync_claimed(integration, claimed, run=None, token="slow-task")
+
+    assert result.moved == 1
+    assert link_of(products[0]).dirty is True
+    sync.drain(integration.pk)
+    assert shop.quantity(rows[products[0].pk]) == 7
+    assert link_of(products[0]).dirty is False
+
+
+def test_a_task_repeated_after_a_newer_change_writes_the_current_quantity(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 5})
+    link_ids = [link_of(products[0]).pk]
+    sync.sync_links(integration, link_ids)
+    receive_stock(warehouse, {products[0]: 1})
+    sync.drain(integration.pk)
+    sync.sync_links(integration, link_ids)  # the first task, redelivered late
+    assert shop.quantity(rows[products[0].pk]) == 6
+
+
+def test_only_the_integrations_warehouses_feed_its_shop(
+    shop, make_integration, make_product, link_shop, make_warehouse, receive_stock
+):
+    main, other = make_warehouse("A"), make_warehouse("B")
+    integration = make_integration(shop, warehouses=[main])
+    product = make_product()
+    rows = link_shop(shop, integration, [product], dirty=True)
+    receive_stock(main, {product: 4})
+    receive_stock(other, {product: 100})
+    sync.drain(integration.pk)
+    assert shop.quantity(rows[product.pk]) == 4
+
+
+def test_a_product_missing_in_the_shop_breaks_its_link_instead_of_writing_zero(
+    three, shop, warehouse, receive_stock, translation_en
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 5, products[1]: 2})
+    shop.store.delete_product(link_of(products[0]).ps_product_id)
+
+    result = sync.drain(integration.pk)
+
+    broken = link_of(products[0])
+    assert (broken.state, broken.dirty) == (ProductLink.State.BROKEN, True)
+    assert broken.last_error == "product not found in the shop"
+    assert (result.changed, result.failed) == (1, 1)
+    assert shop.quantity(rows[products[1].pk]) == 2
+    # Broken links are left out of drains: no retry storm.
+    assert sync.drain(integration.pk).processed == 0
+    entry = SyncLogEntry.objects.get(outcome=SyncLogEntry.Outcome.FAILED)
+    assert entry.message == "product not found in the shop"
+
+
+def test_disabled_mode_sends_nothing_and_enabling_catches_up(three, shop, warehouse, receive_stock):
+    integration, products, rows = three
+    Integration.objects.filter(pk=integration.pk).update(mode=Integration.Mode.DISABLED)
+    receive_stock(warehouse, {products[0]: 5})
+    shop.reset_counters()
+    assert sync.drain(integration.pk).processed == 0
+    assert shop_writes(shop) == 0
+    assert link_of(products[0]).dirty is True
+    Integration.objects.filter(pk=integration.pk).update(mode=Integration.Mode.LOCAL_TO_PRESTA)
+    sync.drain(integration.pk)
+    assert shop.quantity(rows[products[0].pk]) == 5
+
+
+def test_shop_to_ledger_books_the_shops_quantities_as_an_inw_without_echo(
+    shop, make_integration, make_product, link_shop, warehouse, receive_stock
+):
+    integration = make_integration(shop, mode=Integration.Mode.PRESTASHOP_TO_LOCAL)
+    products = [make_product() for _ in range(3)]
+    rows = link_shop(shop, integration, products, quantity=0)
+    receive_stock(warehouse, {products[0]: 5, products[1]: 2})
+    shop.set_quantity(rows[products[0].pk], 8)  # sold less than the ledger thinks... or more
+    shop.set_quantity(rows[products[1].pk], 2)
+    shop.set_quantity(rows[products[2].pk], 1)
+    shop.reset_counters()
+
+    result = sync.sync_links(integration, integration.links.values_list("pk", flat=True))
+
+    document = Document.objects.get(origin=Document.Origin.SHOP)
+    assert (document.kind, document.status) == (Document.Kind.INW, Document.Status.APPROVED)
+    levels = dict(StockLevel.objects.values_list("product_id", "quantity"))
+    assert [levels.get(p.pk, 0) for p in products] == [8, 2, 1]
+    assert ledger_mismatches() == []
+    assert (result.changed, shop_writes(shop)) == (2, 0)
+    assert not ProductLink.objects.filter(integration=integration, dirty=True).exists()
+    entries = SyncLogEntry.objects.filter(outcome=SyncLogEntry.Outcome.BOOKED)
+    assert sorted(entries.values_list("cause", flat=True)) == [document.number] * 2
+
+
+def test_shop_to_ledger_books_into_one_warehouse_so_totals_match(
+    shop, make_integration, make_product, link_shop, make_warehouse, receive_stock
+):
+    first, second = make_warehouse("A"), make_warehouse("B")
+    integration = make_integration(
+        shop, mode=Integration.Mode.PRESTASHOP_TO_LOCAL, warehouses=[first, second]
+    )
+    product = make_product()
+    rows = link_shop(shop, integration, [product])
+    receive_stock(first, {product: 3})
+    receive_stock(second, {product: 4})
+    shop.set_quantity(rows[product.pk], 5)
+    sync.sync_links(integration, integration.links.values_list("pk", flat=True))
+    levels = dict(StockLevel.objects.values_list("warehouse__code", "quantity"))
+    assert levels == {"A": 1, "B": 4}
+
+
+def test_dry_run_counts_differences_and_writes_nothing(
+    three, shop, warehouse, receive_stock, make_integration
+):
+    from integrations.models import SyncRun
+
+    integration, products, _rows = three
+    receive_stock(warehouse, {products[0]: 5, products[1]: 1})
+    run = SyncRun.objects.create(
+        integration=integration, kind="full", trigger="admin", dry_run=True
+    )
+    shop.reset_counters()
+    result = sync.sync_links(integration, integration.links.values_list("pk", flat=True), run=run)
+    assert (result.processed, result.changed, shop_writes(shop)) == (3, 2, 0)
+    assert link_of(products[0]).dirty is True
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("size", [10, 200])
+def test_queries_per_chunk_do_not_grow_with_its_size(
+    size, shop, make_integration, make_product, link_shop, warehouse, receive_stock,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    integration = make_integration(shop)
+    products = [make_product() for _ in range(size)]
+    link_shop(shop, integration, products, quantity=1)
+    receive_stock(warehouse, dict.fromkeys(products[::2], 2))  # the shop holds 1 everywhere
+    link_ids = list(integration.links.values_list("pk", flat=True))
+    with django_assert_max_num_queries(10):
+        result = sync.sync_links(integration, link_ids)
+    assert result.changed == size  # every row differs: 2 or 0 wanted

@@ -1,0 +1,173 @@
+"""What each kind of shop failure leaves behind: link states, the integration, the shop."""
+
+import pytest
+from django.utils import timezone
+
+from integrations import runs, sync
+from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
+from integrations.prestashop import (
+    RateLimited,
+    ShopConfigError,
+    ShopTemporaryError,
+    UnexpectedResponse,
+)
+from tests.fixtures.integrations import add_shop_products, shop_writes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dirty_pair(shop, make_integration, make_product, link_shop, warehouse, receive_stock):
+    """Two linked products received into the ledger (5 and 3), not yet synced."""
+    integration = make_integration(shop)
+    products = [make_product("F1"), make_product("F2")]
+    rows = link_shop(shop, integration, products)
+    receive_stock(warehouse, {products[0]: 5, products[1]: 3})
+    shop.reset_counters()
+    return integration, products, rows
+
+
+def links_of(integration) -> list[ProductLink]:
+    return list(integration.links.order_by("pk"))
+
+
+def test_a_429_with_retry_after_leaves_the_links_dirty_for_the_retry(dirty_pair, shop):
+    integration, _products, rows = dirty_pair
+    shop.load.configure(rate_limit=1, rate_window=60)  # the read passes, the write does not
+
+    with pytest.raises(RateLimited) as raised:
+        sync.drain(integration.pk)
+
+    assert 1 <= raised.value.retry_after <= 60
+    assert shop.counters()["rate_limited"] == 1
+    # Being rate limited is not the links' fault: no failure, no backoff, no claim kept.
+    states = [
+        (link.dirty, link.state, link.failed_attempts, link.claimed_by)
+        for link in links_of(integration)
+    ]
+    assert states == [(True, ProductLink.State.DIRTY, 0, "")] * 2
+    assert sorted(shop.quantity(row) for row in rows.values()) == [0, 0]
+
+
+def test_a_429_without_retry_after_says_so(dirty_pair, shop):
+    integration, _products, _rows = dirty_pair
+    shop.load.configure(rate_limit=1, rate_window=60, retry_after=False)
+    with pytest.raises(RateLimited) as raised:
+        sync.drain(integration.pk)
+    assert raised.value.retry_after is None
+
+
+def test_a_maintenance_page_backs_the_links_off_and_a_later_pass_repairs_them(dirty_pair, shop):
+    integration, products, rows = dirty_pair
+    shop.faults.add("maintenance")
+
+    with pytest.raises(ShopTemporaryError):
+        sync.drain(integration.pk)
+
+    for link in links_of(integration):
+        assert (link.dirty, link.state, link.failed_attempts) == (True, "failing", 1)
+        assert link.next_attempt_at > timezone.now()
+        assert link.last_error
+    assert sync.drain(integration.pk).processed == 0  # backing off: not hammered again
+    shop.faults.clear()
+    sync.sync_links(integration, [link.pk for link in links_of(integration)])
+    assert [shop.quantity(rows[p.pk]) for p in products] == [5, 3]
+    assert [link.state for link in links_of(integration)] == ["ok", "ok"]
+
+
+def test_a_timeout_is_a_temporary_failure(dirty_pair, shop, settings):
+    integration, _products, _rows = dirty_pair
+    settings.INVSYNC_SHOP_READ_TIMEOUT = 0.3
+    shop.faults.add("hang", seconds=1.5, count=1)
+    with pytest.raises(ShopTemporaryError):
+        sync.drain(integration.pk)
+    assert [link.state for link in links_of(integration)] == ["failing", "failing"]
+    assert shop_writes(shop) == 0
+
+
+def test_a_wrong_key_stops_the_integration_with_the_reason_and_no_retry_storm(
+    shop, make_integration, make_product, link_shop, warehouse, receive_stock
+):
+    integration = make_integration(shop, api_key="0" * 32)
+    product = make_product()
+    link_shop(shop, integration, [product])
+    receive_stock(warehouse, {product: 5})
+
+    with pytest.raises(ShopConfigError):
+        sync.drain(integration.pk)
+
+    integration.refresh_from_db()
+    assert integration.halted_at is not None
+    assert integration.last_error
+    link = ProductLink.objects.get(product=product)
+    assert (link.dirty, link.failed_attempts) == (True, 0)
+    shop.reset_counters()
+    assert sync.drain(integration.pk).processed == 0
+    with pytest.raises(runs.SyncRefused):
+        runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+    assert shop.counters()["total"] == 0
+
+
+def test_a_chunk_of_a_stopped_integration_fails_without_a_request(
+    shop, make_integration, make_product, link_shop, django_capture_on_commit_callbacks
+):
+    integration = make_integration(shop, api_key="0" * 32)
+    link_shop(shop, integration, [make_product() for _ in range(4)])
+    Integration.objects.filter(pk=integration.pk).update(chunk_size=2)
+    integration.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+    first, second = run.chunks.order_by("index")
+    with pytest.raises(ShopConfigError):
+        runs.sync_chunk(first.pk)
+    runs.fail_chunk(first.pk, "401")  # what the task does when it gives up
+    shop.reset_counters()
+    runs.sync_chunk(second.pk)
+    assert shop.counters()["total"] == 0
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done) == (SyncRun.Status.FAILED, 2)
+    assert SyncChunk.objects.get(pk=second.pk).status == SyncChunk.Status.FAILED
+
+
+def test_a_shop_that_ignores_the_filter_writes_nothing(dirty_pair, shop):
+    integration, _products, _rows = dirty_pair
+    add_shop_products(shop, ["OTHER-1", "OTHER-2"])  # rows nobody asked for
+    shop.faults.add("ignore_filter")
+    with pytest.raises(UnexpectedResponse):
+        sync.drain(integration.pk)
+    assert shop_writes(shop) == 0
+    assert [link.state for link in links_of(integration)] == ["failing", "failing"]
+
+
+def test_a_write_accepted_but_not_applied_leaves_the_link_failing(dirty_pair, shop, translation_en):
+    integration, products, rows = dirty_pair
+    shop.faults.add("not_applied", count=1, methods={"PUT", "PATCH"})
+
+    result = sync.drain(integration.pk)
+
+    links = links_of(integration)
+    assert (result.changed, result.failed) == (1, 1)
+    failing = [link for link in links if link.state == ProductLink.State.FAILING]
+    assert len(failing) == 1
+    assert failing[0].dirty is True
+    assert failing[0].last_error.startswith("accepted but not applied")
+    entry = SyncLogEntry.objects.get(outcome=SyncLogEntry.Outcome.NOT_APPLIED)
+    assert entry.link_id == failing[0].pk
+    # The next pass (once its backoff is over) writes it for real.
+    ProductLink.objects.filter(pk=failing[0].pk).update(next_attempt_at=None)
+    sync.drain(integration.pk)
+    assert [shop.quantity(rows[p.pk]) for p in products] == [5, 3]
+
+
+def test_a_full_sync_rechecks_a_broken_link_after_it_is_relinked(dirty_pair, shop):
+    integration, _products, _rows = dirty_pair
+    shop.delete_product(links_of(integration)[0].ps_product_id)
+    sync.drain(integration.pk)
+    assert links_of(integration)[0].state == ProductLink.State.BROKEN
+
+    new_id, new_row = add_shop_products(shop, ["F1-NEW"])["F1-NEW"]
+    ProductLink.objects.filter(pk=links_of(integration)[0].pk).update(ps_product_id=new_id)
+    sync.sync_links(integration, [link.pk for link in links_of(integration)])
+
+    assert links_of(integration)[0].state == ProductLink.State.OK
+    assert shop.quantity(new_row) == 5
