@@ -138,6 +138,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The file broker polls its folder; 1 s (kombu's default) delays every task.
+        "polling_interval": 0.1,
     }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "django-db")
 CELERY_RESULT_EXTENDED = True
