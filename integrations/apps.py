@@ -7,7 +7,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self):
+        from integrations import schedules
         from integrations.receivers import mark_links
         from warehouse.signals import stock_changed
 
         stock_changed.connect(mark_links, dispatch_uid="integrations.mark_links")
+        schedules.connect_receivers(self)

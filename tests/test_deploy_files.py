@@ -210,7 +210,6 @@ def test_cron_line_runs_sync_inventory_at_two_in_the_night_warsaw_time():
     assert re.search(r"manage\.py (\S+)", command).group(1) == "sync_inventory"
 
 
-@pytest.mark.xfail(strict=False, reason="sync_inventory lands with issue 5")
 def test_the_cron_lines_command_exists():
     _, _, command = cron_job()
     assert re.search(r"manage\.py (\S+)", command).group(1) in get_commands()

@@ -1,0 +1,190 @@
+"""Integrations in the admin: a write-only API key, the sync and connection-test buttons, the
+estimate next to them, and the discrepancy report."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.urls import path
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from integrations import runs, views
+from integrations.admin.filters import ErrorStateFilter
+from integrations.models import Integration, ProductLink
+from integrations.progress import describe_estimate
+
+KEY_HELP = _(
+    "The shop's webservice key. It is never shown again: leave the field empty to keep the "
+    "current key."
+)
+
+
+def https_by_default(db_field, **kwargs):
+    """Form fields for the model; a shop URL typed without a scheme means https (Django 6)."""
+    if db_field.name == "shop_url":
+        kwargs["assume_scheme"] = "https"
+    return db_field.formfield(**kwargs)
+
+
+class IntegrationForm(forms.ModelForm):
+    # render_value=False: the key never goes back to the browser, not even in the page source.
+    api_key = forms.CharField(
+        label=_("API key"),
+        required=False,
+        max_length=64,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=KEY_HELP,
+    )
+
+    class Meta:
+        model = Integration
+        formfield_callback = https_by_default
+        fields = (
+            "name",
+            "kind",
+            "shop_url",
+            "api_key",
+            "shop_id",
+            "mode",
+            "interval_minutes",
+            "chunk_size",
+            "warehouses",
+            "requests_per_minute",
+            "max_concurrent_requests",
+            "verify_tls",
+            "active",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["api_key"].label = capfirst(self.fields["api_key"].label)
+
+    def clean_api_key(self):
+        key = self.cleaned_data.get("api_key", "")
+        if key:
+            return key
+        if self.instance.pk and self.instance.api_key:
+            return self.instance.api_key  # an empty field on edit keeps the stored key
+        raise ValidationError(_("Enter the shop's API key."))
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationForm
+    list_display = (
+        "name",
+        "shop_url",
+        "mode",
+        "active",
+        "is_halted",
+        "short_last_error",
+        "current_api_key",
+    )
+    list_filter = ("mode", "active", ErrorStateFilter)
+    search_fields = ("name", "shop_url")
+    readonly_fields = (
+        "current_api_key",
+        "shop_version",
+        "halted_at",
+        "last_error",
+        "last_error_at",
+        "created_at",
+    )
+    filter_horizontal = ("warehouses",)
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "shop_url", "api_key", "current_api_key", "shop_id")}),
+        (_("Sync"), {"fields": ("mode", "interval_minutes", "chunk_size", "warehouses")}),
+        (
+            _("Shop limits"),
+            {"fields": ("requests_per_minute", "max_concurrent_requests", "verify_tls")},
+        ),
+        (
+            _("State"),
+            {
+                "fields": (
+                    "active",
+                    "shop_version",
+                    "halted_at",
+                    "last_error",
+                    "last_error_at",
+                    "created_at",
+                )
+            },
+        ),
+    )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "shop_url":
+            kwargs["assume_scheme"] = "https"  # as https_by_default, for the admin's own form
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description=_("current API key"))
+    def current_api_key(self, obj):
+        return obj.masked_api_key
+
+    @admin.display(description=_("stopped by the shop"), boolean=True)
+    def is_halted(self, obj):
+        return obj.halted_at is not None
+
+    @admin.display(description=_("last error"))
+    def short_last_error(self, obj):
+        return obj.last_error[:120]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **self.sync_context(request, object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def sync_context(self, request, object_id) -> dict:
+        """What the page shows next to its buttons: estimate, running run, link states."""
+        integration = self.get_object(request, unquote(object_id))
+        if integration is None:
+            return {}
+        states = dict(
+            ProductLink.objects.filter(integration=integration)
+            .order_by()
+            .values("state")
+            .annotate(count=Count("pk"))
+            .values_list("state", "count")
+        )
+        return {
+            "can_run_sync": views.can_run_sync(request),
+            "can_test_connection": self.has_change_permission(request, integration),
+            "estimate_text": describe_estimate(runs.estimate(integration)),
+            "active_run": runs.active_full_run(integration),
+            "link_states": [
+                (label, states.get(value, 0)) for value, label in ProductLink.State.choices
+            ],
+        }
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        routes = [
+            ("sync/", self.sync_view, "sync"),
+            ("test-connection/", self.connection_test_view, "test_connection"),
+            ("discrepancies/", self.discrepancies_view, "discrepancies"),
+            ("discrepancies/fix/", self.fix_discrepancies_view, "fix_discrepancies"),
+        ]
+        return [
+            *(
+                path(
+                    f"<path:object_id>/{route}", wrap(view), name=f"integrations_integration_{name}"
+                )
+                for route, view, name in routes
+            ),
+            *super().get_urls(),
+        ]
+
+    def sync_view(self, request, object_id):
+        return views.start_sync(self, request, object_id)
+
+    def connection_test_view(self, request, object_id):
+        return views.connection_test(self, request, object_id)
+
+    def discrepancies_view(self, request, object_id):
+        return views.discrepancy_report(self, request, object_id)
+
+    def fix_discrepancies_view(self, request, object_id):
+        return views.fix_discrepancies(self, request, object_id)

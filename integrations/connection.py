@@ -1,0 +1,83 @@
+"""The connection test: is the shop reachable, is the key valid, may it read and write stock.
+
+The answer is a list of sentences in the operator's language. A passing test records the
+shop's version and resumes a sync stopped by a key or permission error.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from integrations import shop
+from integrations.models import Integration
+from integrations.prestashop import PrestaShopError, ShopConfigError, ShopTemporaryError
+
+
+@dataclass
+class ConnectionCheck:
+    ok: bool
+    lines: list[str] = field(default_factory=list)  # what went right, then what is wrong
+    version: str = ""
+    resumed: bool = False  # the test cleared a stop set by an earlier shop error
+
+
+def check_connection(integration: Integration) -> ConnectionCheck:
+    """Ask the shop what the key may do; on success record the version and clear a stop."""
+    client = shop.client_for(integration)
+    try:
+        report = client.check_access()
+    except PrestaShopError as error:
+        return ConnectionCheck(ok=False, lines=describe_failure(error))
+    finally:
+        client.close()
+    check = ConnectionCheck(ok=not report.problems, version=report.version)
+    check.lines.append(
+        _("The shop answers (PrestaShop %(version)s).")
+        % {"version": report.version or _("version unknown")}
+    )
+    check.lines.append(_("The API key is valid."))
+    if not report.problems:
+        methods = ", ".join(sorted(report.resources.get("stock_availables", set())))
+        check.lines.append(
+            _("The key may read and change stock (stock_availables: %(methods)s).")
+            % {"methods": methods}
+        )
+    check.lines.extend(_(problem) for problem in report.problems)
+    check.lines.extend(_(warning) for warning in report.warnings)
+    if check.ok:
+        check.resumed = record_success(integration, report.version)
+    return check
+
+
+def record_success(integration: Integration, version: str) -> bool:
+    """Store the version, clear the last error and resume a stopped sync; True if it was stopped."""
+    was_halted = integration.halted_at is not None
+    Integration.objects.filter(pk=integration.pk).update(
+        shop_version=version[:20], halted_at=None, last_error="", last_error_at=None
+    )
+    integration.shop_version, integration.halted_at = version[:20], None
+    integration.last_error, integration.last_error_at = "", None
+    return was_halted
+
+
+def describe_failure(error: PrestaShopError) -> list[str]:
+    """Why the test failed, in words, followed by the shop's own technical detail."""
+    status = error.status
+    if isinstance(error, ShopConfigError):
+        if status == 401:
+            reason = _("The shop refused the API key: it is wrong, disabled or has no rights.")
+        elif status in (403, 405):
+            reason = _(
+                "The shop refused access: the key lacks a permission, or a firewall blocks it."
+            )
+        elif status == 503:
+            reason = _("The webservice is disabled in the shop's back office.")
+        elif status == 404:
+            reason = _("There is no webservice at this address: check the shop URL.")
+        else:
+            reason = _("The shop's configuration does not allow the sync.")
+    elif isinstance(error, ShopTemporaryError):
+        reason = _("The shop cannot be reached or did not answer as a PrestaShop webservice.")
+    else:
+        reason = _("The shop gave an unexpected answer.")
+    return [reason, _("Details: %(error)s") % {"error": error}]

@@ -1,0 +1,60 @@
+"""manage.py sync_failed list | retry ID | retry all | flush: the old queue:failed/retry/flush."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from integrations import cli, failed_tasks
+
+
+class Command(BaseCommand):
+    help = "List, retry or delete failed tasks (stored by django-celery-results)."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        actions.add_parser("list", help="list failed tasks with their errors")
+        retry = actions.add_parser("retry", help="send failed tasks again")
+        retry.add_argument("reference", help='a failed task id (row id or task UUID) or "all"')
+        actions.add_parser("flush", help="delete every failed task")
+
+    def handle(self, *args, **options):
+        action = options["action"]
+        if action == "list":
+            self._list()
+        elif action == "retry":
+            self._retry(options["reference"])
+        else:
+            deleted = failed_tasks.flush()
+            self.stdout.write(_("Deleted %(count)d failed tasks.") % {"count": deleted})
+
+    def _list(self) -> None:
+        rows = list(failed_tasks.failures())
+        if not rows:
+            self.stdout.write(_("No failed tasks."))
+            return
+        for row in rows:
+            when = row.date_done.strftime("%Y-%m-%d %H:%M:%S") if row.date_done else "-"
+            self.stdout.write(
+                f"{row.pk:>6}  {when}  {row.task_name}  {row.task_args or ''}  "
+                f"{failed_tasks.error_summary(row)}"
+            )
+
+    def _retry(self, reference: str) -> None:
+        if reference == "all":
+            rows = list(failed_tasks.failures().order_by("pk"))
+        else:
+            row = failed_tasks.find_failure(reference)
+            if row is None:
+                raise CommandError(_("No failed task %(id)s.") % {"id": reference})
+            rows = [row]
+        if not rows:
+            self.stdout.write(_("No failed tasks."))
+            return
+        cli.require_broker()
+        outcome = failed_tasks.retry_many(rows)
+        for row_id, task_id in outcome.retried:
+            self.stdout.write(
+                _("Task %(id)s sent again as %(task_id)s.") % {"id": row_id, "task_id": task_id}
+            )
+        if outcome.refused:
+            reasons = "; ".join(f"{row_id}: {reason}" for row_id, reason in outcome.refused)
+            raise CommandError(_("Not sent again: %(reasons)s") % {"reasons": reasons})

@@ -1,0 +1,113 @@
+"""manage.py sync_inventory: the old ``integrations:sync-inventory``, with estimate, report, wait.
+
+Exit codes: 0 started (or, with --wait, every run done); 1 (CommandError) a missing, inactive,
+disabled or stopped integration, an unreachable broker, or a run that failed; 2 a run that
+finished with errors (some links failed, the rest were synced).
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from integrations import cli, runs
+from integrations.discrepancies import find_discrepancies
+from integrations.models import SyncRun
+from integrations.prestashop import PrestaShopError
+from integrations.progress import describe_estimate
+
+
+class Command(BaseCommand):
+    help = (
+        "Start a full stock sync of every active integration (or of --integration ID). "
+        "--estimate and --dry-run only report; --wait follows the runs with a progress bar."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--integration", type=int, help="integration id (default: all active)")
+        parser.add_argument(
+            "--estimate", action="store_true", help="print products, jobs and expected time"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print the discrepancy report (ledger vs shop); writes nothing",
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="follow the runs until they end (needs workers)"
+        )
+        parser.add_argument(
+            "--poll-interval", type=float, default=1.0, help="seconds between progress reads"
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=0, help="give up waiting after this many seconds"
+        )
+
+    def handle(self, *args, **options):
+        integrations = cli.chosen_integrations(
+            options["integration"], allow_disabled=options["estimate"]
+        )
+        if not integrations:
+            self.stdout.write(self.style.WARNING(_("No active integration to sync.")))
+            return
+        if options["estimate"]:
+            for integration in integrations:
+                estimate = describe_estimate(runs.estimate(integration))
+                self.stdout.write(f"{integration.name}: {estimate}")
+            return
+        if options["dry_run"]:
+            self._report(integrations)
+            return
+        cli.require_broker()
+        started, refused = self._start(integrations)
+        finished = []
+        if options["wait"] and started:
+            cli.warn_without_workers(self.stderr)
+            finished = cli.follow_runs(
+                self.stdout._out,
+                [run.pk for run in started],
+                poll=options["poll_interval"],
+                timeout=options["timeout"],
+            )
+            cli.write_outcomes(self.stdout, finished)
+        if refused:
+            raise CommandError(_("Not started: %(reasons)s") % {"reasons": " ".join(refused)})
+        cli.exit_for(finished)
+
+    def _report(self, integrations) -> None:
+        for integration in integrations:
+            try:
+                report = find_discrepancies(integration)
+            except PrestaShopError as exc:
+                raise CommandError(
+                    _("%(name)s: the shop could not be read: %(error)s")
+                    % {"name": integration.name, "error": exc}
+                ) from exc
+            cli.write_discrepancies(self.stdout, report)
+
+    def _start(self, integrations) -> tuple[list[SyncRun], list[str]]:
+        started, refused = [], []
+        for integration in integrations:
+            running = runs.active_full_run(integration)
+            try:
+                run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
+            except runs.SyncRefused as exc:
+                refused.append(f"{integration.name}: {exc}")
+                continue
+            started.append(run)
+            template = (
+                _("%(name)s: a sync is already running, run #%(id)d (%(total)d products).")
+                if running is not None
+                else _(
+                    "%(name)s: sync started in the background, run #%(id)d "
+                    "(%(total)d products in %(chunks)d chunks)."
+                )
+            )
+            self.stdout.write(
+                template
+                % {
+                    "name": integration.name,
+                    "id": run.pk,
+                    "total": run.total,
+                    "chunks": run.chunks_total,
+                }
+            )
+        return started, refused

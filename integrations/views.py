@@ -1,0 +1,138 @@
+"""Admin views behind the integration page's buttons and the run page's live progress.
+
+Each takes the ModelAdmin that routes to it (for permissions, object lookup and the admin's
+template context) and stays thin: the work is in runs, connection, discrepancies and resync.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from integrations import runs
+from integrations.connection import check_connection
+from integrations.discrepancies import find_discrepancies
+from integrations.models import Integration, SyncRun
+from integrations.prestashop import PrestaShopError
+from integrations.progress import run_progress
+from integrations.resync import resync_links
+
+RUN_SYNC_PERMISSION = "integrations.run_sync"
+
+
+def can_run_sync(request) -> bool:
+    """Whether this user may start syncs (the dedicated permission from Integration.Meta)."""
+    return request.user.has_perm(RUN_SYNC_PERMISSION)
+
+
+def integration_url(integration: Integration) -> str:
+    return reverse("admin:integrations_integration_change", args=[integration.pk])
+
+
+def run_url(run: SyncRun) -> str:
+    return reverse("admin:integrations_syncrun_change", args=[run.pk])
+
+
+def _integration(model_admin, request, object_id) -> Integration:
+    integration = model_admin.get_object(request, unquote(object_id))
+    if integration is None or not model_admin.has_view_or_change_permission(request, integration):
+        raise Http404(_("No such integration."))
+    return integration
+
+
+def start_sync(model_admin, request, object_id):
+    """POST: start a full sync (or join the one running) and show its run page."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    integration = _integration(model_admin, request, object_id)
+    if not can_run_sync(request):
+        raise PermissionDenied
+    running = runs.active_full_run(integration)
+    try:
+        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN, user=request.user)
+    except runs.SyncRefused as exc:
+        messages.error(request, _("The sync was not started: %(reason)s") % {"reason": exc})
+        return HttpResponseRedirect(integration_url(integration))
+    if running is not None:
+        text = _("A sync of this integration is already running.")
+        level = messages.WARNING
+    else:
+        text = _("The sync has been started in the background.")
+        level = messages.SUCCESS
+    link = _("Run #%(id)s") % {"id": run.pk}
+    messages.add_message(
+        request, level, format_html('{} <a href="{}">{}</a>', text, run_url(run), link)
+    )
+    return HttpResponseRedirect(run_url(run))
+
+
+def connection_test(model_admin, request, object_id):
+    """POST: ask the shop what the key may do; say in words what is wrong."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    integration = _integration(model_admin, request, object_id)
+    if not model_admin.has_change_permission(request, integration):
+        raise PermissionDenied
+    check = check_connection(integration)
+    text = " ".join(check.lines)
+    if check.ok:
+        messages.success(request, _("Connection test passed. %(details)s") % {"details": text})
+        if check.resumed:
+            messages.info(request, _("The stopped sync of this integration has been resumed."))
+    else:
+        messages.error(request, _("Connection test failed. %(details)s") % {"details": text})
+    return HttpResponseRedirect(integration_url(integration))
+
+
+def discrepancy_report(model_admin, request, object_id):
+    """GET: the read-only comparison of the ledger with the shop, with a fix button."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    integration = _integration(model_admin, request, object_id)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "original": integration,
+        "title": _("Discrepancy report: %(name)s") % {"name": integration.name},
+        "can_fix": can_run_sync(request) and integration.mode == Integration.Mode.LOCAL_TO_PRESTA,
+    }
+    try:
+        context["report"] = find_discrepancies(integration)
+    except PrestaShopError as exc:
+        context["shop_error"] = exc
+    return render(request, "admin/integrations/integration/discrepancies.html", context)
+
+
+def fix_discrepancies(model_admin, request, object_id):
+    """POST: sync just the links the report found different (mark dirty, then drain)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    integration = _integration(model_admin, request, object_id)
+    if not can_run_sync(request):
+        raise PermissionDenied
+    wanted = [int(value) for value in request.POST.getlist("link") if value.isdigit()]
+    link_ids = list(integration.links.filter(pk__in=wanted).values_list("pk", flat=True))
+    outcome = resync_links(link_ids)
+    if outcome.skipped:
+        messages.warning(
+            request, _("This integration does not send stock to the shop in its current mode.")
+        )
+    else:
+        messages.success(
+            request,
+            _("%(count)d products were queued for sync; they will reach the shop in a moment.")
+            % {"count": outcome.queued},
+        )
+    return HttpResponseRedirect(integration_url(integration))
+
+
+def run_progress_json(model_admin, request, object_id):
+    """GET: the run's progress as JSON, polled by its page every 2 seconds."""
+    run = model_admin.get_object(request, unquote(object_id))
+    if run is None or not model_admin.has_view_or_change_permission(request, run):
+        raise Http404(_("No such run."))
+    return JsonResponse(run_progress(run).as_dict())

@@ -1,0 +1,215 @@
+"""The integration page: the sync button and its permission, the masked key, the estimate,
+the connection test, the list's error filter."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from integrations.models import Integration, SyncChunk, SyncRun
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+
+def change_url(integration):
+    return reverse("admin:integrations_integration_change", args=[integration.pk])
+
+
+def sync_url(integration):
+    return reverse("admin:integrations_integration_sync", args=[integration.pk])
+
+
+def messages_of(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def staff_client(client):
+    """make(*codenames) -> a client logged in as staff with only these integrations perms."""
+
+    def make(*codenames):
+        user = User.objects.create_user("operator", password="x", is_staff=True)
+        permissions = Permission.objects.filter(
+            content_type__app_label="integrations", codename__in=codenames
+        )
+        user.user_permissions.set(permissions)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def linked(make_integration, make_product, make_links):
+    integration = make_integration(chunk_size=2)
+    products = [make_product() for _ in range(5)]
+    make_links(integration, [(product, 100 + n) for n, product in enumerate(products)])
+    return integration
+
+
+def test_sync_button_starts_a_full_run_split_into_chunks_and_says_so_in_polish(
+    admin_client, linked
+):
+    response = admin_client.post(sync_url(linked))
+
+    run = SyncRun.objects.get(integration=linked)
+    assert (run.kind, run.trigger, run.total, run.chunks_total) == ("full", "admin", 5, 3)
+    assert run.triggered_by.username == "admin"
+    assert SyncChunk.objects.filter(run=run).count() == 3
+    assert response.status_code == 302
+    assert response.url == reverse("admin:integrations_syncrun_change", args=[run.pk])
+    [message] = messages_of(response)
+    assert message.startswith("Synchronizacja została uruchomiona w tle.")
+    assert f'href="{response.url}"' in message
+
+
+def test_sync_button_joins_the_run_already_in_progress_and_links_to_it(admin_client, linked):
+    admin_client.post(sync_url(linked))
+    first = SyncRun.objects.get()
+
+    response = admin_client.post(sync_url(linked))
+
+    assert SyncRun.objects.count() == 1
+    [_, message] = messages_of(response)
+    assert "Synchronizacja tej integracji już trwa." in message
+    assert reverse("admin:integrations_syncrun_change", args=[first.pk]) in message
+
+
+def test_user_without_the_run_sync_permission_gets_403_and_no_run_starts(staff_client, linked):
+    client = staff_client("view_integration", "change_integration")
+
+    page = client.get(change_url(linked))
+    response = client.post(sync_url(linked))
+
+    assert page.status_code == 200
+    assert "Synchronizuj stany" not in page.content.decode()
+    assert response.status_code == 403
+    assert SyncRun.objects.count() == 0
+
+
+def test_user_with_the_run_sync_permission_sees_the_button_and_starts_a_run(staff_client, linked):
+    client = staff_client("view_integration", "run_sync")
+
+    page = client.get(change_url(linked))
+    response = client.post(sync_url(linked))
+
+    assert 'id="sync-button"' in page.content.decode()
+    assert "Synchronizuj stany" in page.content.decode()
+    assert response.status_code == 302
+    assert SyncRun.objects.filter(integration=linked, trigger="admin").count() == 1
+
+
+def test_sync_url_refuses_get_so_a_link_cannot_start_a_sync(admin_client, linked):
+    response = admin_client.get(sync_url(linked))
+
+    assert response.status_code == 405
+    assert SyncRun.objects.count() == 0
+
+
+def test_sync_post_without_csrf_token_is_rejected(linked, admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post(sync_url(linked))
+
+    assert response.status_code == 403
+    assert SyncRun.objects.count() == 0
+
+
+def test_sync_of_a_stopped_integration_is_refused_with_the_reason(admin_client, linked):
+    Integration.objects.filter(pk=linked.pk).update(
+        halted_at="2026-01-01T00:00:00Z", last_error="HTTP 401"
+    )
+
+    response = admin_client.post(sync_url(linked))
+
+    assert SyncRun.objects.count() == 0
+    [message] = messages_of(response)
+    assert message.startswith("Synchronizacja nie została uruchomiona:")
+    assert "HTTP 401" in message
+    assert response.url == change_url(linked)
+
+
+def test_page_shows_the_estimate_next_to_the_button(admin_client, linked):
+    content = admin_client.get(change_url(linked)).content.decode()
+
+    assert "Produktów do synchronizacji: 5, liczba zadań (paczek): 3" in content
+    assert "ostrożny szacunek z limitu zapytań" in content
+
+
+def test_api_key_is_never_in_the_page_source_and_shown_masked(admin_client, make_integration):
+    integration = make_integration(api_key="ABCDEFGHIJKLMNOPQRSTUVWXYZ123456")
+
+    page = admin_client.get(change_url(integration)).content.decode()
+    listing = admin_client.get(reverse("admin:integrations_integration_changelist")).content
+
+    assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456" not in page
+    assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ" not in page
+    assert "••••••••3456" in page
+    assert "••••••••3456" in listing.decode()
+    assert b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" not in listing
+
+
+def form_data(integration, **changes):
+    data = {
+        "name": integration.name,
+        "kind": integration.kind,
+        "shop_url": integration.shop_url,
+        "api_key": "",
+        "shop_id": "",
+        "mode": integration.mode,
+        "interval_minutes": integration.interval_minutes,
+        "chunk_size": integration.chunk_size,
+        "requests_per_minute": integration.requests_per_minute,
+        "max_concurrent_requests": integration.max_concurrent_requests,
+        "verify_tls": "on",
+        "active": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_empty_key_on_edit_keeps_the_stored_key(admin_client, make_integration):
+    integration = make_integration(api_key="K" * 32)
+
+    response = admin_client.post(change_url(integration), form_data(integration, name="Nowa"))
+
+    integration.refresh_from_db()
+    assert response.status_code == 302
+    assert (integration.name, integration.api_key) == ("Nowa", "K" * 32)
+
+
+def test_typed_key_on_edit_replaces_the_stored_key(admin_client, make_integration):
+    integration = make_integration(api_key="K" * 32)
+
+    admin_client.post(change_url(integration), form_data(integration, api_key="N" * 32))
+
+    integration.refresh_from_db()
+    assert integration.api_key == "N" * 32
+
+
+def test_new_integration_needs_a_key(admin_client, make_integration):
+    template = make_integration()
+    data = form_data(template, name="Druga")
+
+    response = admin_client.post(reverse("admin:integrations_integration_add"), data)
+
+    assert response.status_code == 200
+    assert "Wpisz klucz API sklepu." in response.content.decode()
+    assert not Integration.objects.filter(name="Druga").exists()
+
+
+def test_list_filter_shows_only_halted_integrations(admin_client, make_integration):
+    make_integration(name="Sklep-ALFA")
+    make_integration(name="Sklep-BETA", halted_at="2026-01-01T00:00:00Z", last_error="401")
+    url = reverse("admin:integrations_integration_changelist")
+
+    halted = admin_client.get(url, {"error_state": "halted"}).content.decode()
+    healthy = admin_client.get(url, {"error_state": "ok"}).content.decode()
+
+    assert "Sklep-BETA" in halted
+    assert "Sklep-ALFA" not in halted
+    assert "Sklep-ALFA" in healthy
+    assert "Sklep-BETA" not in healthy

@@ -1,0 +1,106 @@
+"""manage.py sync_failed list | retry ID | retry all | flush (the old queue:failed family)."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_celery_results.models import TaskResult
+
+from invsync.celery import app
+from tests.fixtures.integrations import broker_pointed_at
+from tests.test_operator_failed_tasks import queued_messages, store_failure
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+DRAIN = "integrations.tasks.drain_task"
+
+
+def sync_failed(*args) -> str:
+    out = io.StringIO()
+    call_command("sync_failed", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def redis_broker(redis_url):
+    with broker_pointed_at(app, redis_url):
+        yield redis_url
+
+
+def test_list_shows_each_failure_with_its_id_task_arguments_and_error():
+    row = store_failure(DRAIN, (4,))
+
+    out = sync_failed("list")
+
+    line = out.splitlines()[0]
+    assert line.split()[0] == str(row.pk)
+    assert DRAIN in line
+    assert '"(4,)"' in line
+    assert line.endswith("RuntimeError: the shop failed (HTTP 503)")
+
+
+def test_list_says_when_there_is_nothing():
+    assert sync_failed("list") == "Brak nieudanych zadań.\n"
+
+
+def test_retry_by_id_sends_that_task_again(redis_broker):
+    row = store_failure(DRAIN, (4,))
+    other = store_failure(DRAIN, (5,))
+
+    out = sync_failed("retry", str(row.pk))
+
+    assert out.startswith(f"Zadanie {row.pk} wysłano ponownie jako ")
+    assert queued_messages(redis_broker) == [(DRAIN, "(4,)")]
+    assert list(TaskResult.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+def test_retry_by_celery_task_id_works_too(redis_broker):
+    row = store_failure(DRAIN, (6,))
+
+    sync_failed("retry", row.task_id)
+
+    assert queued_messages(redis_broker) == [(DRAIN, "(6,)")]
+
+
+def test_retry_all_sends_every_failure_again(redis_broker):
+    store_failure(DRAIN, (1,))
+    store_failure(DRAIN, (2,))
+
+    out = sync_failed("retry", "all")
+
+    assert out.count("wysłano ponownie") == 2
+    assert queued_messages(redis_broker) == [(DRAIN, "(1,)"), (DRAIN, "(2,)")]
+    assert TaskResult.objects.count() == 0
+
+
+def test_retry_all_reports_the_failures_it_could_not_send(redis_broker):
+    store_failure(DRAIN, (1,))
+    bad = store_failure("gone.task", (2,))
+
+    with pytest.raises(CommandError, match=r"Nie wysłano ponownie: .*nieznane zadanie"):
+        sync_failed("retry", "all")
+
+    assert queued_messages(redis_broker) == [(DRAIN, "(1,)")]
+    assert list(TaskResult.objects.values_list("pk", flat=True)) == [bad.pk]
+
+
+def test_retry_of_an_unknown_id_is_a_clear_error(redis_broker):
+    with pytest.raises(CommandError, match="Nie ma nieudanego zadania 12345"):
+        sync_failed("retry", "12345")
+
+
+def test_retry_with_the_broker_down_is_an_error_and_keeps_the_failure(broker_down):
+    row = store_failure(DRAIN, (4,))
+
+    with pytest.raises(CommandError, match="jest nieosiągalny"):
+        sync_failed("retry", str(row.pk))
+
+    assert TaskResult.objects.filter(pk=row.pk).exists()
+
+
+def test_flush_deletes_every_failure():
+    store_failure(DRAIN, (1,))
+    store_failure(DRAIN, (2,))
+
+    assert sync_failed("flush") == "Usunięto nieudanych zadań: 2.\n"
+    assert TaskResult.objects.count() == 0

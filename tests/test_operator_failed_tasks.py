@@ -1,0 +1,199 @@
+"""Failed tasks (django-celery-results FAILURE rows): parsing, retry, flush, the admin.
+
+store_failure() and queued_messages() are shared with test_commands_sync_failed.py.
+"""
+
+import base64
+import json
+import uuid
+
+import pytest
+from celery import states
+from celery.app.task import Context
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+from django_celery_results.models import TaskResult
+
+from integrations import failed_tasks
+from invsync.celery import app
+from tests.fixtures.integrations import broker_pointed_at
+
+
+def store_failure(name: str, args=(), kwargs=None, *, error=None) -> TaskResult:
+    """A FAILURE row written by the real result backend (extended: name, args repr, kwargs)."""
+    task_id = str(uuid.uuid4())
+    kwargs = kwargs or {}
+    request = Context(
+        id=task_id,
+        task=name,
+        args=tuple(args),
+        kwargs=kwargs,
+        argsrepr=repr(tuple(args)),
+        kwargsrepr=repr(kwargs),
+        hostname="worker@test",
+        children=[],
+    )
+    error = error or RuntimeError("the shop failed (HTTP 503)")
+    app.backend.store_result(
+        task_id, error, states.FAILURE, traceback="Traceback: ...", request=request
+    )
+    return TaskResult.objects.get(task_id=task_id)
+
+
+def queued_messages(redis_url: str, queue: str = "integrations") -> list[tuple[str, str]]:
+    """(task name, argsrepr) of every message waiting in the Redis queue, oldest first."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    found = []
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        message = json.loads(raw)
+        headers = message["headers"]
+        found.append((headers["task"], headers["argsrepr"]))
+        base64.b64decode(message["body"])  # a well-formed message
+    return found
+
+
+pytestmark = [pytest.mark.django_db]
+
+DRAIN = "integrations.tasks.drain_task"
+START = "integrations.tasks.start_full_sync_task"
+
+
+@pytest.fixture
+def redis_broker(redis_url):
+    """This process publishes to the test's own Redis database."""
+    with broker_pointed_at(app, redis_url):
+        yield redis_url
+
+
+@pytest.mark.both_databases
+def test_stored_arguments_are_read_back_as_the_task_was_called():
+    row = store_failure(START, (7, "schedule"))
+
+    assert failed_tasks.stored_call(row) == (START, (7, "schedule"), {})
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [('"(5,)"', (5,)), ("[5]", (5,)), ("\"[5, 'admin']\"", (5, "admin")), ("", ()), (None, ())],
+)
+def test_each_stored_argument_format_is_parsed_as_a_literal(stored, expected):
+    row = TaskResult(task_name=DRAIN, task_args=stored, task_kwargs='"{}"')
+
+    assert failed_tasks.stored_call(row) == (DRAIN, expected, {})
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize(
+    "stored", ["\"__import__('os').system('true')\"", '"(1,"', '"{1: 2}"', "42"]
+)
+def test_arguments_that_are_not_plain_literals_are_refused_never_evaluated(stored):
+    row = TaskResult(task_name=DRAIN, task_args=stored, task_kwargs='"{}"')
+
+    with pytest.raises(failed_tasks.RetryRefused, match="nie można odczytać"):
+        failed_tasks.stored_call(row)
+
+
+@pytest.mark.both_databases
+def test_unknown_task_names_are_refused():
+    row = store_failure("os.system", ("true",))
+
+    with pytest.raises(failed_tasks.RetryRefused, match=r"nieznane zadanie 'os\.system'"):
+        failed_tasks.stored_call(row)
+
+
+@pytest.mark.both_databases
+def test_error_summary_gives_the_exception_type_and_message():
+    row = store_failure(DRAIN, (3,))
+
+    assert failed_tasks.error_summary(row) == "RuntimeError: the shop failed (HTTP 503)"
+
+
+def test_retry_sends_the_same_call_to_the_queue_and_forgets_the_failure(redis_broker):
+    row = store_failure(DRAIN, (3,))
+
+    new_id = failed_tasks.retry(row)
+
+    assert queued_messages(redis_broker) == [(DRAIN, "(3,)")]
+    assert not TaskResult.objects.filter(pk=row.pk).exists()
+    assert new_id != row.task_id
+
+
+def test_retry_many_sends_the_good_ones_and_reports_the_bad_one(redis_broker):
+    good = store_failure(DRAIN, (3,))
+    bad = store_failure("no.such.task", (1,))
+    good_id = good.pk
+
+    outcome = failed_tasks.retry_many([good, bad])
+
+    assert [row_id for row_id, _ in outcome.retried] == [good_id]
+    assert outcome.refused == [(bad.pk, "nieznane zadanie 'no.such.task'")]
+    assert queued_messages(redis_broker) == [(DRAIN, "(3,)")]
+    assert TaskResult.objects.filter(pk=bad.pk).exists()
+
+
+@pytest.mark.both_databases
+def test_flush_deletes_failures_only():
+    store_failure(DRAIN, (1,))
+    store_failure(DRAIN, (2,))
+    TaskResult.objects.create(task_id="ok-1", task_name=DRAIN, status="SUCCESS")
+
+    assert failed_tasks.flush() == 2
+    assert list(TaskResult.objects.values_list("status", flat=True)) == ["SUCCESS"]
+
+
+@pytest.mark.both_databases
+def test_admin_lists_failures_with_their_error(admin_client):
+    store_failure(DRAIN, (3,))
+
+    content = admin_client.get(
+        reverse("admin:django_celery_results_taskresult_changelist"), {"status": "FAILURE"}
+    ).content.decode()
+
+    assert "RuntimeError: the shop failed (HTTP 503)" in content
+    assert "Ponów zaznaczone nieudane zadania" in content
+
+
+def test_admin_retry_action_sends_the_task_again(admin_client, redis_broker):
+    row = store_failure(DRAIN, (3,))
+
+    response = admin_client.post(
+        reverse("admin:django_celery_results_taskresult_changelist"),
+        {"action": "retry_selected", "_selected_action": [row.pk]},
+        follow=True,
+    )
+
+    assert "Wysłano ponownie zadań: 1." in response.content.decode()
+    assert queued_messages(redis_broker) == [(DRAIN, "(3,)")]
+
+
+@pytest.mark.both_databases
+def test_admin_retry_action_needs_the_run_sync_permission(client):
+    row = store_failure(DRAIN, (3,))
+    user = User.objects.create_user("viewer", password="x", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="view_taskresult"),
+        Permission.objects.get(codename="delete_taskresult"),
+    )
+    client.force_login(user)
+    url = reverse("admin:django_celery_results_taskresult_changelist")
+
+    page = client.get(url).content.decode()
+    client.post(url, {"action": "retry_selected", "_selected_action": [row.pk]})
+
+    assert "Ponów zaznaczone nieudane zadania" not in page
+    assert TaskResult.objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.both_databases
+def test_admin_delete_action_removes_the_failure(admin_client):
+    row = store_failure(DRAIN, (3,))
+
+    admin_client.post(
+        reverse("admin:django_celery_results_taskresult_changelist"),
+        {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"},
+    )
+
+    assert not TaskResult.objects.filter(pk=row.pk).exists()
