@@ -1,0 +1,293 @@
+"""The operators' guides in docs/: every command, flag, celery line and link they show is real.
+
+A guide that tells a warehouse operator to type a command that does not exist (or a flag the
+command refuses) is a bug, so each `manage.py <command>` is checked against Django's command
+registry and each flag written next to it on the same line against that command's own parser.
+"""
+
+import argparse
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from celery.bin.celery import celery as celery_cli
+from celery.worker.control import Panel
+from django.core.management import get_commands, load_command_class
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+GUIDES = (
+    "README.md",
+    "PRESTASHOP_SYNC_GUIDE.md",
+    "INTEGRATION_MANUAL_SYNC.md",
+    "DOCKER_QUEUE_WORKERS.md",
+    "QUEUE_COMMANDS.md",
+    "INVENTORY_SYNC.md",
+)
+MANAGE_PY = re.compile(r"manage\.py\s+([a-z][a-z0-9_]*)")
+CELERY = re.compile(r"(?:^|[\s/])celery\s+(.*)")
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+# Where a shell command ends on a line: a pipe, a chain, a redirect, a comment.
+COMMAND_END = re.compile(r"\s(?:\||&&|;|>>?|2>|#)\s?|`")
+CELERY_VALUE_OPTIONS = {"-A", "--app", "-b", "--broker", "--result-backend", "--loader"}
+CELERY_VALUE_OPTIONS |= {"--config", "--workdir"}
+PLACEHOLDERS = {"…", "..."}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One command as written in a guide: file, line number and the text after the command."""
+
+    where: str
+    command: str
+    rest: str
+
+    def __str__(self):
+        return f"{self.where}: {self.command} {self.rest}".strip()
+
+
+def guide_texts() -> dict[str, str]:
+    """Every Markdown file in docs/, by name."""
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md"))}
+
+
+def code_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, code) for each line of a fenced block and each inline code span."""
+    found, fenced = [], False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            found.append((number, line))
+        else:
+            found.extend((number, span) for span in INLINE_CODE.findall(line))
+    return found
+
+
+def command_segment(code: str) -> str:
+    """The part of a shell line up to where the command ends (pipe, &&, comment, ...)."""
+    return COMMAND_END.split(code, maxsplit=1)[0]
+
+
+def words(segment: str) -> list[str]:
+    try:
+        return shlex.split(segment)
+    except ValueError:  # an unbalanced quote in an example: fall back to plain words
+        return segment.split()
+
+
+def manage_py_usages() -> list[Usage]:
+    """Every `manage.py <command>` in code, with what follows it on the same line."""
+    usages = []
+    for name, text in guide_texts().items():
+        for number, code in code_lines(text):
+            for match in MANAGE_PY.finditer(code):
+                rest = command_segment(code[match.end() :])
+                usages.append(Usage(f"{name}:{number}", match.group(1), rest.strip()))
+    return usages
+
+
+def manage_py_names_anywhere() -> list[Usage]:
+    """Every `manage.py <command>` in the guides' text, prose included."""
+    return [
+        Usage(f"{name}:{number}", match.group(1), "")
+        for name, text in guide_texts().items()
+        for number, line in enumerate(text.splitlines(), start=1)
+        for match in MANAGE_PY.finditer(line)
+    ]
+
+
+def celery_usages() -> list[Usage]:
+    """Every `celery …` command line in code blocks and inline code."""
+    usages = []
+    for name, text in guide_texts().items():
+        for number, code in code_lines(text):
+            if code.lstrip().startswith("#") or code.lstrip().startswith(";"):
+                continue
+            match = CELERY.search(code)
+            if not match:
+                continue
+            rest = command_segment(match.group(1))
+            # Prose such as "`celery -A invsync …`" names no subcommand to check.
+            if split_celery_words(words(rest))[1] not in PLACEHOLDERS:
+                usages.append(Usage(f"{name}:{number}", "celery", rest))
+    return usages
+
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    return {option for action in parser._actions for option in action.option_strings}
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """name -> parser of each subcommand (e.g. sync_failed list/retry/flush), {} if none."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def flags_in(tokens: list[str]) -> list[str]:
+    """The option names among the words: --name (before any =) and -x."""
+    flags = []
+    for token in tokens:
+        if token.startswith("--") and len(token) > 2:
+            flags.append(token.split("=", 1)[0])
+        elif re.fullmatch(r"-[A-Za-z]", token):
+            flags.append(token)
+    return flags
+
+
+def test_docs_folder_holds_the_index_and_the_five_guides():
+    present = {path.name for path in DOCS.glob("*.md")}
+
+    assert set(GUIDES) <= present, f"missing: {sorted(set(GUIDES) - present)}"
+
+
+def test_the_index_links_to_each_of_the_five_guides():
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    targets = {target.split("#", 1)[0] for target in LINK.findall(index)}
+
+    assert set(GUIDES) - {"README.md"} <= targets
+
+
+@pytest.mark.parametrize("usage", manage_py_names_anywhere(), ids=str)
+def test_every_manage_py_command_named_in_the_docs_exists(usage):
+    assert usage.command in get_commands(), f"{usage.where}: no command {usage.command}"
+
+
+def manage_py_problems(usage: Usage) -> list[str]:
+    """What is wrong with one `manage.py` line: unknown command, subcommand or flags."""
+    commands = get_commands()
+    if usage.command not in commands:
+        return [f"no command {usage.command}"]
+    parser = load_command_class(commands[usage.command], usage.command).create_parser(
+        "manage.py", usage.command
+    )
+    tokens = words(usage.rest)
+    accepted = option_strings(parser)
+    choices = subcommands(parser)
+    positional = [token for token in tokens if not token.startswith("-")]
+    if choices and positional and positional[0] in choices:
+        accepted |= option_strings(choices[positional[0]])
+    elif choices and positional:
+        return [f"{positional[0]!r} is not one of {sorted(choices)}"]
+    return [f"unknown flag {flag}" for flag in flags_in(tokens) if flag not in accepted]
+
+
+def split_celery_words(tokens: list[str]) -> tuple[list[str], str, list[str]]:
+    """(global options, subcommand, the words after it) of `celery …` words."""
+    position = 0
+    while position < len(tokens) and tokens[position].startswith("-"):
+        takes_value = tokens[position] in CELERY_VALUE_OPTIONS
+        position += 2 if takes_value else 1
+    if position >= len(tokens):
+        return tokens, "", []
+    return tokens[:position], tokens[position], tokens[position + 1 :]
+
+
+def celery_problems(usage: Usage) -> list[str]:
+    """What is wrong with one `celery …` line: unknown subcommand, method or flags."""
+    global_options, name, rest = split_celery_words(words(usage.rest))
+    if name not in celery_cli.commands:
+        return [f"no subcommand {name!r}"]
+    command = celery_cli.commands[name]
+    accepted = {o for param in command.params for o in (*param.opts, *param.secondary_opts)}
+    global_accepted = {o for param in celery_cli.params for o in param.opts}
+    problems = [f"unknown flag {f}" for f in flags_in(rest) if f not in accepted]
+    problems += [f"unknown flag {f}" for f in flags_in(global_options) if f not in global_accepted]
+    if name in ("inspect", "control"):
+        methods = {n for n, meta in Panel.meta.items() if meta.type == name}
+        action = next((word for word in rest if not word.startswith("-")), "")
+        if action not in methods:
+            problems.append(f"celery {name} has no {action!r}")
+    return problems
+
+
+@pytest.mark.parametrize("usage", manage_py_usages(), ids=str)
+def test_every_flag_next_to_a_command_is_accepted_by_its_parser(usage):
+    assert manage_py_problems(usage) == [], str(usage)
+
+
+@pytest.mark.parametrize("usage", celery_usages(), ids=str)
+def test_every_celery_line_uses_real_subcommands_and_options(usage):
+    assert celery_problems(usage) == [], str(usage)
+
+
+@pytest.mark.parametrize(
+    ("command", "rest", "problems"),
+    [
+        ("check_ledger", "--verbosity 2", []),
+        ("check_ledger", "--fix", ["unknown flag --fix"]),
+        ("import_products", "produkty.csv --warehouse=MAG -x", ["unknown flag -x"]),
+        ("no_such_command", "", ["no command no_such_command"]),
+    ],
+)
+def test_the_manage_py_check_reports_unknown_commands_and_flags(command, rest, problems):
+    assert manage_py_problems(Usage("example", command, rest)) == problems
+
+
+@pytest.mark.parametrize(
+    ("rest", "problems"),
+    [
+        ("-A invsync worker -Q integrations --time-limit=3600", []),
+        ("-A invsync worker --timeout=3600", ["unknown flag --timeout"]),
+        ("-A invsync inspect active", []),
+        ("-A invsync inspect everything", ["celery inspect has no 'everything'"]),
+        ("-A invsync queue:work", ["no subcommand 'queue:work'"]),
+    ],
+)
+def test_the_celery_check_reports_unknown_subcommands_methods_and_flags(rest, problems):
+    assert celery_problems(Usage("example", "celery", rest)) == problems
+
+
+def heading_anchors(text: str) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown text (duplicates get -1, -2, ...)."""
+    anchors, seen = set(), {}
+    fenced = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if fenced or not line.startswith("#"):
+            continue
+        slug = re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+def relative_links() -> list[Usage]:
+    return [
+        Usage(name, target, "")
+        for name, text in guide_texts().items()
+        for target in LINK.findall(text)
+        if not re.match(r"[a-z][a-z0-9+.-]*:", target)
+    ]
+
+
+@pytest.mark.parametrize("link", relative_links(), ids=str)
+def test_relative_links_between_guides_resolve(link):
+    path, _, anchor = link.command.partition("#")
+    target = (DOCS / link.where).parent / path if path else DOCS / link.where
+
+    assert target.exists(), f"{link.where}: {link.command} points to a missing file"
+    if anchor and target.suffix == ".md":
+        anchors = heading_anchors(target.read_text(encoding="utf-8"))
+        assert anchor in anchors, f"{link.where}: no heading #{anchor} in {target.name}"
+
+
+def test_sync_guide_has_the_benchmark_table_with_its_four_columns():
+    guide = (DOCS / "PRESTASHOP_SYNC_GUIDE.md").read_text(encoding="utf-8")
+    header = re.search(r"^\|\s*Liczba produktów\s*\|.*$", guide, re.MULTILINE)
+
+    assert header is not None
+    columns = [cell.strip() for cell in header.group(0).strip("|").split("|")]
+    assert columns == [
+        "Liczba produktów",
+        "Zapytania",
+        "Czas invsync",
+        "Czas starego systemu (wyliczony)",
+    ]
