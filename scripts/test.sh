@@ -29,7 +29,7 @@ then
     echo "== pytest on PostgreSQL"
     DATABASE_URL=$PG_URL $PY -m pytest "$@"
     echo "== pytest (both_databases) on SQLite"
-    DATABASE_URL=sqlite:///:memory: $PY -m pytest -m both_databases "$@"
+    DATABASE_URL=sqlite:///:memory: $PY -m pytest -m "both_databases and not postgres_only" "$@"
 else
     if [ "${INVSYNC_REQUIRE_SERVICES:-0}" = "1" ]; then
         echo "INVSYNC_REQUIRE_SERVICES=1 and PostgreSQL is not reachable: failing." >&2
