@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.models import Integration, ProductLink
+from integrations.per_row import ValueByPk
 
 # Links in prestashop_to_local mode take the shop as the truth: a ledger change must not be
 # pushed back (that is how a document booked from the shop would bounce back to it).
@@ -23,15 +24,13 @@ PUSHING_MODES = (Integration.Mode.LOCAL_TO_PRESTA, Integration.Mode.DISABLED)
 
 
 def claim_lifetime() -> timedelta:
-    """How long a claim may be held before the reaper frees it (default: the hard time limit).
+    """How long a claim may be held before the reaper frees it (INVSYNC_CLAIM_TIMEOUT).
 
-    A task cannot legitimately hold a claim longer than Celery lets it live, so a claim older
-    than that belongs to a worker that is gone.
+    A task cannot legitimately hold a claim longer than Celery lets it live, so the default is
+    a minute more than the hard time limit: a claim older than that belongs to a worker that
+    is gone.
     """
-    seconds = getattr(settings, "INVSYNC_CLAIM_TIMEOUT", None)
-    if seconds is None:
-        seconds = getattr(settings, "CELERY_TASK_TIME_LIMIT", 3600) + 60
-    return timedelta(seconds=seconds)
+    return timedelta(seconds=settings.INVSYNC_CLAIM_TIMEOUT)
 
 
 def new_token() -> str:
@@ -147,10 +146,7 @@ def clear_if_unchanged(link_versions: dict[int, int], *, token: str | None = Non
     """
     if not link_versions:
         return 0
-    expected = Case(
-        *[When(pk=pk, then=Value(version)) for pk, version in link_versions.items()],
-        output_field=IntegerField(),
-    )
+    expected = ValueByPk(link_versions)
     links = ProductLink.objects.filter(pk__in=list(link_versions))
     if token is not None:
         links = links.filter(claimed_by=token)

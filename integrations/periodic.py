@@ -22,7 +22,7 @@ UNSENT_CHUNK_GRACE = timedelta(minutes=1)  # leaves the after-commit enqueue its
 
 def log_retention() -> timedelta:
     """How long SyncLogEntry rows are kept (INVSYNC_LOG_RETENTION_DAYS, default 30)."""
-    return timedelta(days=getattr(settings, "INVSYNC_LOG_RETENTION_DAYS", 30))
+    return timedelta(days=settings.INVSYNC_LOG_RETENTION_DAYS)
 
 
 def prune_log(*, now=None) -> int:
@@ -63,7 +63,7 @@ def recover_chunks(*, now=None) -> int:
 
 def run_timeout() -> timedelta:
     """How old a run may get before its unstarted chunks count as lost (default 12 hours)."""
-    return timedelta(hours=getattr(settings, "INVSYNC_RUN_TIMEOUT_HOURS", 12))
+    return timedelta(hours=settings.INVSYNC_RUN_TIMEOUT_HOURS)
 
 
 def drain_all(enqueue_drain) -> dict[str, int]:

@@ -50,7 +50,7 @@ def drain_delay() -> float:
     A short wait lets a burst of approvals touching the same products become one write per
     product: the first drain to run finds every mark of the burst.
     """
-    return float(getattr(settings, "INVSYNC_DRAIN_DELAY", 1.0))
+    return settings.INVSYNC_DRAIN_DELAY
 
 
 def enqueue_drains(integration_ids: set[int]) -> None:

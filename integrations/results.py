@@ -1,7 +1,7 @@
 """Recording what a sync pass did: link states, audit entries, counts, log lines.
 
-Every function here is a constant number of queries whatever the batch size (bulk updates,
-one CASE update in the outbox, one bulk insert of log entries).
+Every function here is a constant number of queries whatever the batch size (one UPDATE
+of the values that changed, one CASE update in the outbox, one bulk insert of log entries).
 """
 
 import logging
@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations import outbox, shop
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
+from integrations.per_row import ValueByPk
 from integrations.prestashop import PrestaShopError, RateLimited, ShopConfigError
 from warehouse.models import StockMovement
 
@@ -57,21 +58,47 @@ def backoff_delay(failed_attempts: int) -> timedelta:
 def mark_failures(
     links: list[ProductLink], reasons: dict[int, str], *, state: str, now: datetime
 ) -> None:
-    """Record failing or broken links; their marks stay, so a later pass repairs them."""
+    """Record failing or broken links; their marks stay, so a later pass repairs them.
+
+    One UPDATE; its CASEs grow with the distinct reasons and attempt counts, not the links
+    (a whole chunk failing on one outage shares one reason and usually one attempt count).
+    """
     failed = [link for link in links if link.pk in reasons]
+    if not failed:
+        return
+    by_reason = defaultdict(list)
     for link in failed:
-        link.state = state
         link.failed_attempts += 1
-        link.last_error = reasons[link.pk][:2000]
-        link.next_attempt_at = (
-            now + backoff_delay(link.failed_attempts)
-            if state == ProductLink.State.FAILING
-            else None
-        )
-    if failed:
-        ProductLink.objects.bulk_update(
-            failed, ["state", "failed_attempts", "last_error", "next_attempt_at"]
-        )
+        by_reason[reasons[link.pk][:2000]].append(link)
+    # One jittered delay per attempt count: links that failed together retry together, in
+    # one bulk read; tasks and passes still spread apart.
+    retry_at = {
+        attempts: now + backoff_delay(attempts) if state == ProductLink.State.FAILING else None
+        for attempts in {link.failed_attempts for link in failed}
+    }
+    by_retry = defaultdict(list)
+    for link in failed:
+        link.state, link.last_error = state, reasons[link.pk][:2000]
+        link.next_attempt_at = retry_at[link.failed_attempts]
+        by_retry[link.next_attempt_at].append(link)
+    ProductLink.objects.filter(pk__in=[link.pk for link in failed]).update(
+        state=state,
+        failed_attempts=F("failed_attempts") + 1,
+        last_error=_by_group(by_reason),
+        next_attempt_at=_by_group(by_retry),
+    )
+
+
+def _by_group(groups: dict) -> Case | Value:
+    """The value of each group of links: a plain value if there is one, else a CASE."""
+    if len(groups) == 1:
+        return Value(next(iter(groups)))
+    return Case(
+        *[
+            When(pk__in=[link.pk for link in group], then=Value(value))
+            for value, group in groups.items()
+        ]
+    )
 
 
 def record_abort(integration: Integration, links: list[ProductLink], error: PrestaShopError):
@@ -140,23 +167,48 @@ def log_pass(integration: Integration, run: SyncRun | None, result: SyncResult) 
 
 
 def remember_rows(links, plan, written: dict, now) -> None:
-    """Keep the shop row id and the last quantity seen (and sent) on each link."""
+    """Keep the shop row id and the last quantity seen (and sent) on each link.
+
+    Only values that changed are written, in at most one UPDATE: a chunk whose shop matches
+    the ledger and whose row ids are known already writes nothing.
+    """
     rows = {**plan.in_sync, **{change.link_id: change.row for change in plan.changes}}
     rows.update(written)
-    touched = []
+    stock_ids, shop_quantities = {}, {}
     for link in links:
         row = rows.get(link.pk)
         if row is None:
             continue
-        link.ps_stock_id = row.id
-        link.last_shop_quantity = row.quantity
+        if link.ps_stock_id != row.id:
+            stock_ids[link.pk] = link.ps_stock_id = row.id
+        if link.last_shop_quantity != row.quantity:
+            shop_quantities[link.pk] = link.last_shop_quantity = row.quantity
         if link.pk in written:
             link.last_pushed_quantity, link.last_pushed_at = row.quantity, now
-        touched.append(link)
-    if touched:
-        ProductLink.objects.bulk_update(
-            touched, ["ps_stock_id", "last_shop_quantity", "last_pushed_quantity", "last_pushed_at"]
+    pushed = {pk: row.quantity for pk, row in written.items()}
+    _update_links(
+        {
+            "ps_stock_id": stock_ids,
+            "last_shop_quantity": shop_quantities,
+            "last_pushed_quantity": pushed,
+        },
+        pushed_at=now,
+    )
+
+
+def _update_links(per_row: dict[str, dict[int, int]], *, pushed_at) -> None:
+    """One UPDATE setting each field on its own links only (the others keep their value)."""
+    changes = {field: values for field, values in per_row.items() if values}
+    if not changes:
+        return
+    fields = {field: ValueByPk(values, default=F(field)) for field, values in changes.items()}
+    pushed = changes.get("last_pushed_quantity", {})
+    if pushed:
+        fields["last_pushed_at"] = Case(
+            When(pk__in=list(pushed), then=Value(pushed_at)), default=F("last_pushed_at")
         )
+    touched = set().union(*changes.values())
+    ProductLink.objects.filter(pk__in=sorted(touched)).update(**fields)
 
 
 def _write_log(integration, links, plan, push, run) -> None:

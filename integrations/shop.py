@@ -29,8 +29,8 @@ def client_for(integration: Integration) -> PrestaShopClient:
 def shop_timeout() -> tuple[float, float]:
     """(connect, read) seconds: INVSYNC_SHOP_CONNECT_TIMEOUT / INVSYNC_SHOP_READ_TIMEOUT."""
     return (
-        float(getattr(settings, "INVSYNC_SHOP_CONNECT_TIMEOUT", 5.0)),
-        float(getattr(settings, "INVSYNC_SHOP_READ_TIMEOUT", 30.0)),
+        settings.INVSYNC_SHOP_CONNECT_TIMEOUT,
+        settings.INVSYNC_SHOP_READ_TIMEOUT,
     )
 
 

@@ -115,7 +115,7 @@ def verify_writes(client, push: PushResult) -> None:
     Costs one list read per pass that wrote something; INVSYNC_VERIFY_WRITES=False skips it.
     If the re-read fails, the writes stay unverified: their marks are kept for the retry.
     """
-    if not push.written or not getattr(settings, "INVSYNC_VERIFY_WRITES", True):
+    if not push.written or not settings.INVSYNC_VERIFY_WRITES:
         return
     if push.aborted is not None:
         push.unverified = list(push.written)

@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from invsync.env import env, env_bool, env_int, env_list
+from invsync.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("INVSYNC_VAR_DIR", str(BASE_DIR / "var")))
@@ -175,6 +175,22 @@ if INTEGRATIONS["prestashop"]["inventory_sync"]["mode"] not in {
 
 # Shared services for the sync engine (rate limiter); empty means in-process fallback.
 INVSYNC_REDIS_URL = env("INVSYNC_REDIS_URL", "")
+
+# The sync engine (integrations/), read at call time.
+# Days the sync log (one entry per write or failure) is kept before the periodic drain prunes it.
+INVSYNC_LOG_RETENTION_DAYS = env_int("INVSYNC_LOG_RETENTION_DAYS", 30, minimum=1)
+# Seconds a drain waits after a stock change commits: a burst of approvals becomes one write.
+INVSYNC_DRAIN_DELAY = env_float("INVSYNC_DRAIN_DELAY", 1.0, minimum=0.0)
+# Seconds after which a link claimed by a sync task counts as abandoned (its worker is gone);
+# no task lives longer than CELERY_TASK_TIME_LIMIT, so by default a minute more than that.
+INVSYNC_CLAIM_TIMEOUT = env_int("INVSYNC_CLAIM_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=60)
+# Re-read written rows in one bulk read to catch writes the shop accepted but did not apply.
+INVSYNC_VERIFY_WRITES = env_bool("INVSYNC_VERIFY_WRITES", True)
+# Seconds to wait for the shop: to connect, and for each answer.
+INVSYNC_SHOP_CONNECT_TIMEOUT = env_float("INVSYNC_SHOP_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+INVSYNC_SHOP_READ_TIMEOUT = env_float("INVSYNC_SHOP_READ_TIMEOUT", 30.0, minimum=0.1)
+# Hours after which a full run's chunks that never started count as lost (the run then ends).
+INVSYNC_RUN_TIMEOUT_HOURS = env_int("INVSYNC_RUN_TIMEOUT_HOURS", 12, minimum=1)
 
 LOGGING = {
     "version": 1,

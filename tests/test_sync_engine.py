@@ -216,3 +216,45 @@ def test_queries_per_chunk_do_not_grow_with_its_size(
     with django_assert_max_num_queries(10):
         result = sync.sync_links(integration, link_ids)
     assert result.changed == size  # every row differs: 2 or 0 wanted
+
+
+def test_a_recheck_of_links_in_sync_rewrites_none_of_their_remembered_values(
+    three, shop, warehouse, receive_stock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 5})
+    link_ids = list(integration.links.values_list("pk", flat=True))
+    sync.sync_links(integration, link_ids)  # learns every row id and quantity
+    shop.set_quantity(rows[products[1].pk], 0)  # unchanged: the shop already holds 0
+
+    with CaptureQueriesContext(connection) as queries:
+        result = sync.sync_links(integration, link_ids)
+
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    remembered = [sql for sql in updates if "last_shop_quantity" in sql]
+    assert (result.processed, result.changed, remembered) == (3, 0, [])
+    values = list(integration.links.order_by("pk").values_list("ps_stock_id", "last_shop_quantity"))
+    assert values == [(rows[p.pk], q) for p, q in zip(products, [5, 0, 0], strict=True)]
+
+
+def test_values_seen_in_the_shop_are_remembered_only_where_they_changed(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 5, products[1]: 2})
+    link_ids = list(integration.links.values_list("pk", flat=True))
+    sync.sync_links(integration, link_ids)
+    first = link_of(products[0]).last_pushed_at
+    shop.set_quantity(rows[products[1].pk], 9)  # drift on one row only
+
+    sync.sync_links(integration, link_ids)
+
+    links = list(integration.links.order_by("pk"))
+    assert [(link.last_shop_quantity, link.last_pushed_quantity) for link in links] == [
+        (5, 5), (2, 2), (0, None),
+    ]  # fmt: skip
+    assert links[0].last_pushed_at == first  # not written again
+    assert links[1].last_pushed_at > first

@@ -171,3 +171,63 @@ def test_a_full_sync_rechecks_a_broken_link_after_it_is_relinked(dirty_pair, sho
 
     assert links_of(integration)[0].state == ProductLink.State.OK
     assert shop.quantity(new_row) == 5
+
+
+def test_a_row_deleted_between_the_read_and_the_write_breaks_its_link_and_the_rest_is_written(
+    dirty_pair, shop, monkeypatch, translation_en
+):
+    from integrations.prestashop import PrestaShopClient
+
+    integration, products, rows = dirty_pair
+    gone = links_of(integration)[0]  # written first: the second write must still happen
+    read = PrestaShopClient.fetch_stock
+
+    def read_then_delete(client, product_ids):
+        stock = read(client, product_ids)
+        shop.delete_product(gone.ps_product_id)  # someone deletes it in the back office now
+        return stock
+
+    monkeypatch.setattr(PrestaShopClient, "fetch_stock", read_then_delete)
+
+    result = sync.drain(integration.pk)
+
+    assert (result.processed, result.changed, result.failed) == (2, 1, 1)
+    broken, written = links_of(integration)
+    assert (broken.state, broken.dirty, broken.last_error) == (
+        ProductLink.State.BROKEN, True, "stock row not found in the shop",
+    )  # fmt: skip
+    assert (written.state, written.dirty) == (ProductLink.State.OK, False)
+    assert shop.quantity(rows[products[1].pk]) == 3
+    assert shop_writes(shop) == 2  # the failed PATCH and the one that landed
+    entry = SyncLogEntry.objects.get(outcome=SyncLogEntry.Outcome.FAILED)
+    assert (entry.link_id, entry.sku, entry.message) == (
+        broken.pk, "F1", "stock row not found in the shop",
+    )  # fmt: skip
+
+
+def test_failures_with_different_reasons_and_attempts_are_each_recorded_in_one_update(
+    db, make_integration, make_product, make_links, django_assert_num_queries
+):
+    from integrations import results
+
+    integration = make_integration()
+    links = make_links(integration, [(make_product(), n) for n in range(1, 5)], dirty=True)
+    ProductLink.objects.filter(pk=links[0].pk).update(failed_attempts=3)
+    links = list(integration.links.order_by("pk"))
+    reasons = {links[0].pk: "503", links[1].pk: "503", links[2].pk: "timeout"}
+    now = timezone.now()
+
+    with django_assert_num_queries(1):
+        results.mark_failures(links, reasons, state=ProductLink.State.FAILING, now=now)
+
+    stored = list(integration.links.order_by("pk"))
+    assert [(link.state, link.failed_attempts, link.last_error) for link in stored] == [
+        ("failing", 4, "503"), ("failing", 1, "503"), ("failing", 1, "timeout"), ("dirty", 0, ""),
+    ]  # fmt: skip
+    waits = [(link.next_attempt_at - now).total_seconds() for link in stored[:3]]
+    # 30 s doubled per earlier attempt, ±20 % jitter; links failing together retry together.
+    assert 0.8 * 240 <= waits[0] <= 1.2 * 240
+    assert 0.8 * 30 <= waits[1] == waits[2] <= 1.2 * 30
+    assert stored[3].next_attempt_at is None
+    # The links in memory say what was stored.
+    assert [link.next_attempt_at for link in links] == [link.next_attempt_at for link in stored]
