@@ -225,3 +225,14 @@ def test_closing_a_client_leaves_a_session_it_was_given_open():
     own.close()
 
     assert closed == ["own"]
+
+
+def test_proxy_and_ca_bundle_variables_are_read_once_when_the_client_is_built(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/shop-ca.pem")
+    client = PrestaShopClient("https://shop.example/", KEY)
+    transport = client._transport
+    assert transport.session.trust_env is False
+    assert transport.session.proxies["https"] == "http://127.0.0.1:3128"
+    assert transport.verify_tls == "/etc/ssl/certs/shop-ca.pem"
