@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from integrations import shop
 from integrations.models import Integration
-from integrations.prestashop import PrestaShopError, ShopConfigError, ShopTemporaryError
+from integrations.prestashop import PrestaShopError
+from integrations.reasons import failure_lines
 
 
 @dataclass
@@ -27,7 +28,7 @@ def check_connection(integration: Integration) -> ConnectionCheck:
     try:
         report = client.check_access()
     except PrestaShopError as error:
-        return ConnectionCheck(ok=False, lines=describe_failure(error))
+        return ConnectionCheck(ok=False, lines=failure_lines(error, key=integration.api_key))
     finally:
         client.close()
     check = ConnectionCheck(ok=not report.problems, version=report.version)
@@ -58,26 +59,3 @@ def record_success(integration: Integration, version: str) -> bool:
     integration.shop_version, integration.halted_at = version[:20], None
     integration.last_error, integration.last_error_at = "", None
     return was_halted
-
-
-def describe_failure(error: PrestaShopError) -> list[str]:
-    """Why the test failed, in words, followed by the shop's own technical detail."""
-    status = error.status
-    if isinstance(error, ShopConfigError):
-        if status == 401:
-            reason = _("The shop refused the API key: it is wrong, disabled or has no rights.")
-        elif status in (403, 405):
-            reason = _(
-                "The shop refused access: the key lacks a permission, or a firewall blocks it."
-            )
-        elif status == 503:
-            reason = _("The webservice is disabled in the shop's back office.")
-        elif status == 404:
-            reason = _("There is no webservice at this address: check the shop URL.")
-        else:
-            reason = _("The shop's configuration does not allow the sync.")
-    elif isinstance(error, ShopTemporaryError):
-        reason = _("The shop cannot be reached or did not answer as a PrestaShop webservice.")
-    else:
-        reason = _("The shop gave an unexpected answer.")
-    return [reason, _("Details: %(error)s") % {"error": error}]

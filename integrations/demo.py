@@ -3,7 +3,8 @@
 A fresh SQLite database and file broker under the demo's var folder, the ledger's demo
 catalogue, a simulated PrestaShop whose stock drifted from the ledger, a real Celery worker;
 then linking, a full sync through the worker with a progress bar, and a goods issue (WZ)
-that the shop follows within seconds. Nothing keeps running when it ends.
+that the shop follows within seconds. Nothing keeps running when it ends; the shop's state
+(catalogue with its stock, port, key) stays in the folder for scripts/admin.sh.
 """
 
 import contextlib
@@ -24,7 +25,7 @@ from django.db import connection
 from rich.console import Console
 
 from integrations import connection as shop_connection
-from integrations import demo_steps
+from integrations import demo_state, demo_steps
 from integrations.demo_processes import running_simulator, running_worker
 from integrations.demo_shop import build_demo_shop
 from integrations.linking import link_products
@@ -32,9 +33,16 @@ from integrations.models import Integration
 from warehouse.demo_data import demo_products
 
 DEMO_DIR_NAME = "demo"
+ADMIN_LOGS = ("admin-worker.log", "admin-simulator.log")  # scripts/admin.sh's children
 DATABASE_FILE = "invsync.sqlite3"
 # Everything the demo writes in its folder; a new run deletes these and nothing else.
-OWN_FILES = ("worker.log", "simulator.log", "shop-catalogue.json")
+OWN_FILES = (
+    "worker.log",
+    "simulator.log",
+    demo_state.CATALOGUE_FILE,
+    demo_state.RECORD_FILE,
+    *ADMIN_LOGS,
+)
 OWN_DIRS = ("broker",)
 WORKER_START_TIMEOUT = 60.0
 
@@ -117,7 +125,7 @@ def refresh_admin() -> tuple[object, str]:
 def create_integration(handle, *, products: int) -> Integration:
     """The demo shop's integration: a generous rate, chunks small enough to watch."""
     return Integration.objects.create(
-        name="Demo shop (simulator)",
+        name="Sklep demo (symulator)",
         shop_url=handle.url,
         api_key=handle.key,
         mode=Integration.Mode.LOCAL_TO_PRESTA,
@@ -199,10 +207,19 @@ def _run_with_processes(options, console, stack, worker, admin) -> demo_steps.De
         "goods issue",
         lambda: demo_steps.goods_issue(integration, handle, admin, console, timeout),
     )
+    catalogue = demo_state.save_shop_state(
+        handle, var_dir, names=shop_names(shop.items), seed=options.seed
+    )
+    console.print(f"\nThe shop's catalogue with its current stock saved: {catalogue}")
     console.print(
-        f"\nStopping the Celery worker (pid {worker.pid}) and the shop simulator (pid {sim.pid})..."
+        f"Stopping the Celery worker (pid {worker.pid}) and the shop simulator (pid {sim.pid})..."
     )
     return demo_steps.DemoSummary(run=run, shop=shop, issue=issue, meter=meter, seconds=0.0)
+
+
+def shop_names(items: list[dict]) -> dict[str, str]:
+    """Product name by reference: the simulator's side endpoint does not give names."""
+    return {item["reference"]: item.get("name", "") for item in items}
 
 
 @contextlib.contextmanager

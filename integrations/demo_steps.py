@@ -236,8 +236,10 @@ def print_admin_help(console: Console, database: Path, password: str) -> None:
         "scripts/admin.sh" if var_dir == default else f"INVSYNC_VAR_DIR={var_dir} scripts/admin.sh"
     )
     console.print(
-        "\nOpen the admin on this data (Polish; the shop simulator is stopped, its records stay):\n"
+        "\nOpen the admin on this data (Polish); it starts the shop simulator again (same port "
+        "and key, the saved stock) and a Celery worker, and stops them when you stop it:\n"
         f"  {script}\n"
-        f"  or: DEBUG=1 DATABASE_URL=sqlite:///{database} .venv/bin/python manage.py runserver\n"
+        f"  or only the admin, without the shop and worker: DEBUG=1 INVSYNC_VAR_DIR={var_dir} "
+        f"DATABASE_URL=sqlite:///{database} .venv/bin/python manage.py runserver\n"
         f"  then http://127.0.0.1:8000/admin/  user: admin  password: {password}"
     )

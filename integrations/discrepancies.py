@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from integrations import shop
 from integrations.models import Integration, ProductLink
+from integrations.prestashop import PrestaShopError
+from integrations.reasons import described
 from integrations.sync import desired_quantities, plan_changes, targets_of
 
 
@@ -52,7 +54,11 @@ class DiscrepancyReport:
 def find_discrepancies(
     integration: Integration, *, chunk_size: int | None = None
 ) -> DiscrepancyReport:
-    """Compare every link's ledger quantity with the shop's (read-only; PrestaShopError)."""
+    """Compare every link's ledger quantity with the shop's (read-only).
+
+    A shop failure is raised as a DescribedFailure (a PrestaShopError) whose text is the
+    operator's sentence, so the report page and the command show it as it is.
+    """
     report = DiscrepancyReport(integration=integration)
     size = max(chunk_size or integration.chunk_size, 1)
     links = integration.links.select_related("product").order_by("pk")
@@ -63,6 +69,8 @@ def find_discrepancies(
             chunk = list(links.filter(pk__in=ids[start : start + size]))
             _compare_chunk(client, integration, chunk, report)
         report.requests = client.requests_sent
+    except PrestaShopError as exc:
+        raise described(exc, key=integration.api_key) from exc
     finally:
         client.close()
     return report

@@ -1,4 +1,4 @@
-"""Linking ledger products to a shop's stock rows: by SKU, then by EAN, or from a CSV file.
+"""Linking ledger products to a shop's stock rows: by SKU, then by EAN (a file: link_import).
 
 PrestaShop's `reference` is not unique and MySQL compares it case- and trailing-space-
 insensitively (reference §5), so candidates are found by the stripped, casefolded value and
@@ -7,11 +7,9 @@ its sellable stock on the combination rows (its own row is their sum), so only c
 are linked for it. New links are created dirty: the next sync pushes the ledger's quantity.
 """
 
-import csv
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,14 +27,6 @@ Row = tuple[int, int]  # (ps_product_id, ps_combination_id)
 
 class LinkingError(Exception):
     """Links could not be created (e.g. someone linked the same rows meanwhile)."""
-
-
-class LinkImportRejected(LinkingError):
-    """A links file has errors; `errors` lists each with its row number. Nothing was written."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -262,99 +252,3 @@ def create_links(integration: Integration, matches: Iterable[Match]) -> int:
 
 def _row(item: CatalogueItem) -> Row:
     return (item.id_product, item.id_product_attribute)
-
-
-def import_links_csv(handle: TextIO, integration: Integration) -> LinkReport:
-    """Create links from CSV (sku, ps_product_id, ps_combination_id): every row or none.
-
-    Raises LinkImportRejected listing every error with its row number (the header is row 1).
-    A row repeating a link that already exists is reported as already linked, not an error.
-    """
-    reader = csv.DictReader(handle)
-    columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in CSV_REQUIRED if name not in columns]
-    if missing:
-        message = _("The file has no column(s): %(columns)s.") % {"columns": ", ".join(missing)}
-        raise LinkImportRejected([message])
-    reader.fieldnames = columns
-    rows = [(number, raw) for number, raw in enumerate(reader, start=2)]
-    skus = {(raw.get("sku") or "").strip() for _number, raw in rows}
-    checker = _RowChecker(integration, Product.objects.in_bulk(skus - {""}, field_name="sku"))
-    for number, raw in rows:
-        checker.check(number, raw)
-    if checker.errors:
-        raise LinkImportRejected(checker.errors)
-    create_links(integration, checker.report.linked)
-    return checker.report
-
-
-CSV_REQUIRED = ("sku", "ps_product_id", "ps_combination_id")
-
-
-class _RowChecker:
-    """Checks rows one by one against the ledger, the existing links and earlier rows."""
-
-    def __init__(self, integration: Integration, products: dict[str, Product]):
-        self.products = products
-        self.existing, self.taken = existing_links(integration)
-        self.seen_skus: dict[str, int] = {}
-        self.seen_rows: dict[Row, int] = {}
-        self.report, self.errors = LinkReport(), []
-
-    def check(self, number: int, raw: dict) -> None:
-        values = {key: (value or "").strip() for key, value in raw.items() if key is not None}
-        errors = [_("more values than columns")] if None in raw else []
-        product = self.products.get(values["sku"])
-        if not values["sku"]:
-            errors.append(_("the SKU is empty"))
-        elif product is None:
-            errors.append(_("no product with SKU %(sku)s") % {"sku": values["sku"]})
-        ps_product_id = _whole_number(values["ps_product_id"], minimum=1)
-        ps_combination_id = _whole_number(values["ps_combination_id"] or "0", minimum=0)
-        if ps_product_id is None:
-            errors.append(_("ps_product_id must be a whole number of at least 1"))
-        if ps_combination_id is None:
-            errors.append(_("ps_combination_id must be a whole number of at least 0 (or empty)"))
-        if not errors:
-            errors = self._check_link(number, product, (ps_product_id, ps_combination_id))
-        self.errors += [
-            _("Row %(row)d: %(error)s.") % {"row": number, "error": error} for error in errors
-        ]
-
-    def _check_link(self, number: int, product: Product, row: Row) -> list[str]:
-        first = self.seen_skus.setdefault(product.sku, number)
-        if first != number:
-            return [
-                _("SKU %(sku)s already appears on row %(first)d")
-                % {"sku": product.sku, "first": first}
-            ]
-        first = self.seen_rows.setdefault(row, number)
-        if first != number:
-            return [
-                _("%(row)s already appears on row %(first)d")
-                % {"row": describe_row(row), "first": first}
-            ]
-        linked = self.existing.get(product.pk)
-        if linked == row:
-            reason = _("already linked to %(row)s") % {"row": describe_row(row)}
-            self.report.already_linked.append(Skipped(product.sku, reason))
-            return []
-        if linked is not None:
-            return [
-                _("SKU %(sku)s is already linked to %(row)s")
-                % {"sku": product.sku, "row": describe_row(linked)}
-            ]
-        if row in self.taken:
-            return [
-                _("%(row)s is already linked to SKU %(sku)s")
-                % {"row": describe_row(row), "sku": self.taken[row]}
-            ]
-        self.report.linked.append(Match(product.pk, product.sku, *row, by="file"))
-        return []
-
-
-def _whole_number(text: str, *, minimum: int) -> int | None:
-    if not text.isascii() or not text.isdigit():
-        return None
-    value = int(text)
-    return value if value >= minimum else None

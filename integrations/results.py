@@ -19,6 +19,7 @@ from integrations import outbox, shop
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
 from integrations.per_row import ValueByPk
 from integrations.prestashop import PrestaShopError, RateLimited, ShopConfigError
+from integrations.reasons import describe_failure
 from warehouse.models import StockMovement
 
 logger = logging.getLogger("integrations.sync")
@@ -106,7 +107,7 @@ def record_abort(integration: Integration, links: list[ProductLink], error: Pres
     if isinstance(error, ShopConfigError):
         shop.halt(integration, error)
     elif not isinstance(error, RateLimited):
-        reason = str(error) or type(error).__name__
+        reason = describe_failure(error, key=integration.api_key)
         mark_failures(
             links,
             {link.pk: reason for link in links},

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from integrations import outbox
 from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
+from integrations.reasons import describe_failure
 from integrations.results import SyncResult
 from integrations.sync import follow_up, sync_links
 
@@ -184,9 +185,12 @@ def finish_chunk(chunk_id: int, result: SyncResult) -> None:
 
 
 def fail_chunk(chunk_id: int, error) -> None:
-    """Record a chunk that gave up (retries exhausted, or the integration cannot sync)."""
-    chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
-    message = str(error) or type(error).__name__
+    """Record a chunk that gave up (retries exhausted, or the integration cannot sync).
+
+    `error` is the refusal's text or the shop failure that exhausted the retries.
+    """
+    chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
+    message = describe_failure(error, key=chunk.run.integration.api_key)
     _close_chunk(chunk, SyncChunk.Status.FAILED, 0, len(chunk.link_ids), 0, message)
 
 

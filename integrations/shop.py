@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopClient, ShopConfigError
+from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
 
@@ -42,7 +43,8 @@ def can_sync(integration: Integration) -> bool:
 def halt(integration: Integration, error: ShopConfigError) -> None:
     """Stop the integration's sync until a human fixes the key or the permissions."""
     now = timezone.now()
-    message = str(error)
+    # Stored rendered: workers run in settings.LANGUAGE_CODE, the operator's language.
+    message = describe_failure(error, key=integration.api_key)
     Integration.objects.filter(pk=integration.pk).update(
         halted_at=now, last_error=message, last_error_at=now
     )

@@ -25,6 +25,7 @@ from integrations.prestashop import (
     StockRowNotFound,
     WriteNotApplied,
 )
+from integrations.reasons import describe_failure
 from warehouse.selectors import stock_totals
 
 logger = logging.getLogger("integrations.sync")
@@ -96,11 +97,11 @@ def push_changes(client, changes: Iterable[Change]) -> PushResult:
         try:
             result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
         except WriteNotApplied as exc:
-            result.not_applied[change.link_id] = f"{NOT_APPLIED}: {exc}"
+            result.not_applied[change.link_id] = describe_failure(exc)
         except StockRowNotFound:
             result.broken[change.link_id] = str(STOCK_ROW_NOT_FOUND)
         except ShopPermanentError as exc:
-            result.broken[change.link_id] = str(exc)
+            result.broken[change.link_id] = describe_failure(exc)
         except (ShopConfigError, ShopTemporaryError) as exc:
             result.aborted = exc
             result.untouched = [c.link_id for c in pending[position:]]

@@ -10,18 +10,22 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from integrations import runs
 from integrations.connection import check_connection
 from integrations.discrepancies import find_discrepancies
-from integrations.models import Integration, SyncRun
+from integrations.models import Integration, SyncChunk, SyncRun
 from integrations.prestashop import PrestaShopError
 from integrations.progress import run_progress
 from integrations.resync import resync_links
 
 RUN_SYNC_PERMISSION = "integrations.run_sync"
+CHUNK_FIELDS = ("index", "status", "attempts", "processed", "changed", "failed", "error")
+CHUNK_TIMES = ("started_at", "finished_at")
+EMPTY = "\u2014"
 
 
 def can_run_sync(request) -> bool:
@@ -131,8 +135,38 @@ def fix_discrepancies(model_admin, request, object_id):
 
 
 def run_progress_json(model_admin, request, object_id):
-    """GET: the run's progress as JSON, polled by its page every 2 seconds."""
+    """GET: the run's progress and its chunks as JSON, polled by its page every 2 seconds."""
     run = model_admin.get_object(request, unquote(object_id))
     if run is None or not model_admin.has_view_or_change_permission(request, run):
         raise Http404(_("No such run."))
-    return JsonResponse(run_progress(run).as_dict())
+    return JsonResponse({**run_progress(run).as_dict(), **run_details(run)})
+
+
+def run_details(run: SyncRun) -> dict:
+    """What else changes while a run goes: requests, start time and every chunk's row.
+
+    The run page renders these same values, so the page and its JSON never disagree.
+    """
+    return {
+        "requests": run.requests,
+        "started_at": display_time(run.started_at, "DATETIME_FORMAT"),
+        "chunks": chunk_rows(run),
+    }
+
+
+def chunk_rows(run: SyncRun) -> list[dict]:
+    """The run's chunks in order, as display values (one query, whatever their number)."""
+    labels = dict(SyncChunk.Status.choices)
+    rows = list(run.chunks.order_by("index").values(*CHUNK_FIELDS, *CHUNK_TIMES))
+    for row in rows:
+        row["status_label"] = str(labels.get(row["status"], row["status"]))
+        for name in CHUNK_TIMES:
+            row[name] = display_time(row[name], "H:i:s")
+    return rows
+
+
+def display_time(value, format_name: str) -> str:
+    """A moment in the user's time zone and language, or a dash when it has not happened."""
+    if value is None:
+        return EMPTY
+    return formats.date_format(timezone.localtime(value), format_name)

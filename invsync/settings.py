@@ -2,6 +2,7 @@
 environment (see README and .env.example); the defaults are safe and need no servers:
 SQLite and a broker kept in files under ``var/``."""
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -9,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from invsync.env import env, env_bool, env_float, env_int, env_list
+from invsync.logconfig import process_log_level
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("INVSYNC_VAR_DIR", str(BASE_DIR / "var")))
@@ -48,7 +50,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Polish unless the language cookie says otherwise; Accept-Language is ignored.
+    "invsync.middleware.CookieLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -196,7 +199,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # kombu warns on every connection to the file broker, whose URL has no host by design.
+        "no_missing_hostname": {
+            "()": "invsync.logconfig.DropMessages",
+            "prefixes": ["No hostname was supplied"],
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "root": {
+        "handlers": ["console"],
+        # manage.py commands log warnings only, unless -v 2: their INFO lines would mix
+        # into the progress they print. Workers and the panel log at LOG_LEVEL.
+        "level": process_log_level(sys.argv, env("LOG_LEVEL", "INFO")),
+    },
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        "kombu.connection": {"filters": ["no_missing_hostname"]},
+    },
 }

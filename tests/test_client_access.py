@@ -23,12 +23,6 @@ from tests.test_client_helpers import (
 FULL_8 = {"stock_availables": "GPAH", "products": "GPOAD", "combinations": "G", "shops": "G"}
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 def add_resources(rsps, permissions, headers=V8):
     rsps.add(responses.GET, API, body=resources_xml(permissions), content_type=XML, headers=headers)
 

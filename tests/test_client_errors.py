@@ -34,12 +34,6 @@ HTML_503 = (
 )
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 @pytest.mark.parametrize(
     ("codes", "reason"),
     [
@@ -124,17 +118,63 @@ def test_a_key_not_allowed_on_the_shop_raises_config_error(rsps):
         client(shop_id=2).fetch_stock([7])
 
 
-def test_a_disabled_webservice_raises_config_error(rsps):
-    body = error_xml(
-        (
-            22,
-            "The PrestaShop webservice is disabled. Please activate it in the "
-            "PrestaShop Back Office",
-        )
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "error", "message"),
+    [
+        pytest.param(
+            503,
+            XML,
+            error_xml(
+                (
+                    22,
+                    "The PrestaShop webservice is disabled. Please activate it in the "
+                    "PrestaShop Back Office",
+                )
+            ),
+            ShopConfigError,
+            "webservice is disabled in the shop's back office",
+            id="disabled-webservice-is-config",
+        ),
+        pytest.param(
+            400,
+            XML,
+            error_xml(
+                (
+                    35,
+                    'Unable to display this field "location". However, these are available: '
+                    "id, id_product",
+                )
+            ),
+            ShopConfigError,
+            'Unable to display this field "location"',
+            id="unknown-display-field-is-config",
+        ),
+        pytest.param(
+            200,
+            "text/plain",
+            requests.exceptions.ConnectionError("Connection refused"),
+            ShopTemporaryError,
+            r"cannot connect to the shop at shop\.example",
+            id="connection-error-is-temporary",
+        ),
+        pytest.param(
+            200,
+            "text/plain",
+            requests.exceptions.SSLError("certificate verify failed"),
+            ShopConfigError,
+            r"TLS certificate of shop\.example could not be",
+            id="failed-certificate-is-config",
+        ),
+    ],
+)
+def test_a_failed_stock_read_raises_the_error_type_for_what_comes_next(
+    rsps, status, content_type, body, error, message
+):
+    rsps.add(
+        responses.GET, API + "stock_availables", body=body, status=status, content_type=content_type
     )
-    rsps.add(responses.GET, API + "stock_availables", body=body, status=503, content_type=XML)
 
-    with pytest.raises(ShopConfigError, match="webservice is disabled in the shop's back office"):
+    with pytest.raises(error, match=message):
         client().fetch_stock([7])
 
 
@@ -180,19 +220,6 @@ def test_a_parameter_error_hidden_in_a_500_by_php_warnings_is_a_config_error(rsp
         client().fetch_stock([7])
 
     assert caught.value.codes == [32, 8]
-
-
-def test_an_unknown_display_field_is_a_config_error(rsps):
-    body = error_xml(
-        (
-            35,
-            'Unable to display this field "location". However, these are available: id, id_product',
-        )
-    )
-    rsps.add(responses.GET, API + "stock_availables", body=body, status=400, content_type=XML)
-
-    with pytest.raises(ShopConfigError, match='Unable to display this field "location"'):
-        client().fetch_stock([7])
 
 
 def test_a_404_page_on_a_list_means_a_wrong_shop_url(rsps):
@@ -327,61 +354,47 @@ def test_a_read_timeout_raises_temporary_error(rsps):
     )
 
 
-def test_a_connection_error_raises_temporary_error(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        body=requests.exceptions.ConnectionError("Connection refused"),
-    )
+@pytest.mark.parametrize(
+    ("content_type", "body", "message"),
+    [
+        pytest.param(
+            "text/html",
+            HTML_503,
+            "HTML page instead of webservice data: '503 Service Unavailable'",
+            id="html-page-with-200",
+        ),
+        pytest.param(
+            XML, stock_xml([stock(21, 7, 0, 5)])[:-60], "XML is broken or cut off", id="cut-xml"
+        ),
+        pytest.param(
+            JSON,
+            '{"stock_availables":[{"id":21,"id_product":"7"',
+            "JSON is broken or cut off",
+            id="cut-json",
+        ),
+        pytest.param(
+            "text/plain",
+            "quantity=5",
+            "content type 'text/plain', not XML or JSON",
+            id="wrong-content-type",
+        ),
+        pytest.param(
+            JSON,
+            'Deprecated: foo() is deprecated\n{"stock_availables":[]}',
+            "'Deprecated: foo\\(\\) is deprecated'",
+            id="php-output-before-json",
+        ),
+        pytest.param(
+            XML, "<html><body/></html>", "root <html>, not <prestashop>", id="root-not-prestashop"
+        ),
+    ],
+)
+def test_a_reply_that_is_not_webservice_data_raises_unexpected_response(
+    rsps, content_type, body, message
+):
+    rsps.add(responses.GET, API + "stock_availables", body=body, content_type=content_type)
 
-    with pytest.raises(ShopTemporaryError, match=r"cannot connect to the shop at shop\.example"):
-        client().fetch_stock([7])
-
-
-def test_a_certificate_that_fails_verification_is_a_config_error(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        body=requests.exceptions.SSLError("certificate verify failed"),
-    )
-
-    with pytest.raises(ShopConfigError, match=r"TLS certificate of shop\.example could not be"):
-        client().fetch_stock([7])
-
-
-def test_an_html_page_with_status_200_raises_unexpected_response(rsps):
-    rsps.add(responses.GET, API + "stock_availables", body=HTML_503, content_type="text/html")
-
-    with pytest.raises(
-        UnexpectedResponse, match="HTML page instead of webservice data: '503 Service Unavailable'"
-    ):
-        client().fetch_stock([7])
-
-
-def test_truncated_xml_raises_unexpected_response(rsps):
-    cut = stock_xml([stock(21, 7, 0, 5)])[:-60]
-    rsps.add(responses.GET, API + "stock_availables", body=cut, content_type=XML)
-
-    with pytest.raises(UnexpectedResponse, match="XML is broken or cut off"):
-        client().fetch_stock([7])
-
-
-def test_truncated_json_raises_unexpected_response(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        content_type=JSON,
-        body='{"stock_availables":[{"id":21,"id_product":"7"',
-    )
-
-    with pytest.raises(UnexpectedResponse, match="JSON is broken or cut off"):
-        client().fetch_stock([7])
-
-
-def test_a_wrong_content_type_raises_unexpected_response(rsps):
-    rsps.add(responses.GET, API + "stock_availables", body="quantity=5", content_type="text/plain")
-
-    with pytest.raises(UnexpectedResponse, match="content type 'text/plain', not XML or JSON"):
+    with pytest.raises(UnexpectedResponse, match=message):
         client().fetch_stock([7])
 
 
@@ -398,25 +411,6 @@ def test_php_output_before_the_xml_is_refused_and_quoted(rsps):
     message = str(caught.value)
     assert message.startswith("the shop printed something before its reply")
     assert repr(junk.strip()[:80]) in message
-
-
-def test_php_output_before_json_is_refused(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        content_type=JSON,
-        body='Deprecated: foo() is deprecated\n{"stock_availables":[]}',
-    )
-
-    with pytest.raises(UnexpectedResponse, match="'Deprecated: foo\\(\\) is deprecated'"):
-        client().fetch_stock([7])
-
-
-def test_xml_whose_root_is_not_prestashop_is_refused(rsps):
-    rsps.add(responses.GET, API + "stock_availables", body="<html><body/></html>", content_type=XML)
-
-    with pytest.raises(UnexpectedResponse, match="root <html>, not <prestashop>"):
-        client().fetch_stock([7])
 
 
 def test_errors_survive_pickling_with_their_attributes():

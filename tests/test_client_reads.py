@@ -22,12 +22,6 @@ from tests.test_client_helpers import (
 )
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 def serve_stock(rsps, rows, *, shop_rows_ignore_filter=False):
     """A fake stock_availables list honouring filter[id_product], sort by id and limit."""
 

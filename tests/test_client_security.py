@@ -46,12 +46,6 @@ BILLION_LAUGHS = (
 )
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 def test_plain_401_switches_to_the_ws_key_parameter_for_the_rest_of_the_session(rsps):
     rsps.add(responses.GET, API + "stock_availables", **PLAIN_401)
     add_stock_list(rsps, stock_json([stock(21, 7, 0, 3)]))

@@ -42,12 +42,6 @@ PUT_22 = (
 )
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 def add_version(rsps, headers):
     rsps.add(responses.GET, API, body=resources_xml({}), content_type=XML, headers=headers)
 

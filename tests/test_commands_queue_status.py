@@ -10,7 +10,7 @@ from integrations import runs
 from integrations.models import ProductLink
 from integrations.tasks import drain_task
 from invsync.celery import app
-from tests.fixtures.integrations import broker_pointed_at, reset_app_connections
+from tests.fixtures.integrations import broker_pointed_at
 from tests.test_operator_failed_tasks import store_failure
 
 
@@ -20,18 +20,9 @@ def queue_status(*args) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def redis_broker(redis_url):
-    with broker_pointed_at(app, redis_url):
-        yield redis_url
-
-
 @contextlib.contextmanager
 def file_broker(folder):
     """Publish through the file broker (the default) kept in this test's folder."""
-    # The app reads Django settings under the CELERY_ namespace: those keys are the ones
-    # that count, so both spellings are set (as tests.fixtures.integrations does).
-    saved = (app.conf.broker_url, app.conf.broker_transport_options)
     options = {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
@@ -40,23 +31,8 @@ def file_broker(folder):
     }
     for name in ("queue", "control"):
         (folder / name).mkdir()
-    point(url="filesystem://", options=options)
-    try:
+    with broker_pointed_at(app, "filesystem://", options):
         yield
-    finally:
-        point(url=saved[0], options=saved[1])
-
-
-def point(*, url, options) -> None:
-    app.conf.update(
-        {
-            "CELERY_BROKER_URL": url,
-            "CELERY_BROKER_TRANSPORT_OPTIONS": options,
-            "broker_url": url,
-            "broker_transport_options": options,
-        }
-    )
-    reset_app_connections(app)
 
 
 @pytest.fixture

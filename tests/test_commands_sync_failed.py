@@ -1,13 +1,12 @@
 """manage.py sync_failed list | retry ID | retry all | flush (the old queue:failed family)."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
 from django_celery_results.models import TaskResult
 
-from invsync.celery import app
-from tests.fixtures.integrations import broker_pointed_at
 from tests.test_operator_failed_tasks import queued_messages, store_failure
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -21,12 +20,6 @@ def sync_failed(*args) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def redis_broker(redis_url):
-    with broker_pointed_at(app, redis_url):
-        yield redis_url
-
-
 def test_list_shows_each_failure_with_its_id_task_arguments_and_error():
     row = store_failure(DRAIN, (4,))
 
@@ -37,6 +30,21 @@ def test_list_shows_each_failure_with_its_id_task_arguments_and_error():
     assert DRAIN in line
     assert '"(4,)"' in line
     assert line.endswith("RuntimeError: the shop failed (HTTP 503)")
+
+
+def test_list_shows_the_time_in_the_admins_time_zone_not_utc(settings):
+    settings.TIME_ZONE = "Europe/Warsaw"
+    row = store_failure(DRAIN, (4,))
+    TaskResult.objects.filter(pk=row.pk).update(date_done=datetime(2026, 1, 15, 11, 0, tzinfo=UTC))
+    summer = store_failure(DRAIN, (5,))
+    TaskResult.objects.filter(pk=summer.pk).update(
+        date_done=datetime(2026, 7, 15, 22, 30, tzinfo=UTC)
+    )
+
+    lines = sync_failed("list").splitlines()
+
+    assert lines[0].split()[1:3] == ["2026-07-16", "00:30:00"]  # CEST, UTC+2: the next day
+    assert lines[1].split()[1:3] == ["2026-01-15", "12:00:00"]  # CET, UTC+1
 
 
 def test_list_says_when_there_is_nothing():

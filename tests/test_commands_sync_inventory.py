@@ -11,8 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from integrations.models import Integration, ProductLink, SyncChunk, SyncRun
-from invsync.celery import app
-from tests.fixtures.integrations import _database_url, broker_pointed_at, shop_writes
+from tests.fixtures.integrations import _database_url, shop_writes
 from tests.test_operator_failed_tasks import queued_messages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,12 +21,6 @@ def run_command(*args) -> str:
     out = io.StringIO()
     call_command("sync_inventory", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-@pytest.fixture
-def redis_broker(redis_url):
-    with broker_pointed_at(app, redis_url):
-        yield redis_url
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The demo (scripts/demo.sh → manage.py demo): its data, its shop, and whole runs."""
 
+import json
 import os
 import re
 import sqlite3
@@ -14,8 +15,10 @@ from django.db import connection
 
 from integrations.demo import demo_database_path
 from integrations.demo_shop import build_demo_shop, ledger_quantity
+from integrations.demo_state import catalogue_items
 from integrations.linking import LocalProduct, match_products
 from integrations.prestashop import CatalogueItem
+from prestashop_sim.testing import build_simulator
 from warehouse.demo_data import demo_products, ean13, load_demo_catalogue
 from warehouse.models import Product, StockLevel
 
@@ -136,9 +139,34 @@ def demo_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_demo_command(var_dir: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "demo", "--products", str(DEMO_PRODUCTS)],
+def test_the_saved_catalogue_rebuilds_the_shop_with_its_ids_and_current_quantities():
+    shop = build_demo_shop(demo_products(40, seed=4), seed=4)
+    sim = build_simulator(items=shop.items)
+    for row in sim.stock_rows()[::3]:
+        sim.set_quantity(row["id"], row["quantity"] + 7)
+    names = {item["reference"]: item["name"] for item in shop.items}
+
+    saved = catalogue_items(sim.catalogue(), sim.stock_rows(), names)
+    again = build_simulator(items=saved)
+
+    assert again.catalogue() == sim.catalogue()
+    quantities = {row["id"]: row["quantity"] for row in again.stock_rows()}
+    combination_rows = {
+        row["id"]: row["quantity"] for row in sim.stock_rows() if row["id_product_attribute"]
+    }
+    assert {k: quantities[k] for k in combination_rows} == combination_rows
+    assert saved[0]["name"] == shop.items[0]["name"]
+
+
+def run_demo_command(var_dir: Path, *args: str) -> str:
+    result = run_manage(var_dir, "demo", "--products", str(DEMO_PRODUCTS), *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def run_manage(var_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=demo_env(var_dir),
         capture_output=True,
@@ -146,8 +174,6 @@ def run_demo_command(var_dir: Path) -> str:
         timeout=180,
         check=False,
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
 
 
 def process_group_exists(pgid: int) -> bool:
@@ -166,12 +192,17 @@ def database_counts(path: Path) -> tuple[int, int, int]:
         )
 
 
-@pytest.mark.integration
-def test_the_demo_syncs_through_its_worker_twice_and_leaves_nothing_running(tmp_path):
-    var_dir = tmp_path / "demo"
-    drift = len(build_demo_shop(demo_products(DEMO_PRODUCTS, seed=2026), seed=2026).drift)
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> tuple[Path, list[str]]:
+    """The demo run twice in one folder: the folder and the two outputs."""
+    var_dir = tmp_path_factory.mktemp("run") / "demo"
+    return var_dir, [run_demo_command(var_dir), run_demo_command(var_dir, "--workers", "1")]
 
-    outputs = [run_demo_command(var_dir), run_demo_command(var_dir)]
+
+@pytest.mark.integration
+def test_the_demo_syncs_through_its_worker_twice_and_leaves_nothing_running(demo_run):
+    var_dir, outputs = demo_run
+    drift = len(build_demo_shop(demo_products(DEMO_PRODUCTS, seed=2026), seed=2026).drift)
 
     for output in outputs:
         assert f"products checked: {DEMO_PRODUCTS}\n" in output
@@ -191,3 +222,43 @@ def test_the_demo_syncs_through_its_worker_twice_and_leaves_nothing_running(tmp_
     assert drift == round(DEMO_PRODUCTS * 0.12)
     # The second run started from a fresh database: one catalogue, one run, 2 PZ + 1 WZ.
     assert database_counts(var_dir / "invsync.sqlite3") == (DEMO_PRODUCTS, 1, 3)
+
+
+def saved_shop_differences(var_dir: Path) -> tuple[int, list[str]]:
+    """Serve the saved catalogue in a fresh simulator; compare its linked rows with the ledger
+    as the demo database holds it."""
+    items = json.loads((var_dir / "shop-catalogue.json").read_text(encoding="utf-8"))
+    shop = {row["id"]: row["quantity"] for row in build_simulator(items=items).stock_rows()}
+    with sqlite3.connect(var_dir / "invsync.sqlite3") as db:
+        links = db.execute(
+            "SELECT p.sku, l.ps_stock_id, (SELECT coalesce(sum(quantity), 0) "
+            "FROM warehouse_stocklevel s WHERE s.product_id = p.id) "
+            "FROM integrations_productlink l "
+            "JOIN warehouse_product p ON p.id = l.product_id WHERE l.ps_stock_id IS NOT NULL"
+        ).fetchall()
+    return len(links), [sku for sku, row, ledger in links if shop[row] != ledger]
+
+
+@pytest.mark.integration
+def test_after_the_demo_the_admin_entry_brings_back_its_shop_in_line_and_a_worker_then_stops(
+    demo_run,
+):
+    var_dir, outputs = demo_run
+    output = outputs[-1]
+    assert "The shop's catalogue with its current stock saved:" in output
+    assert f"INVSYNC_VAR_DIR={var_dir} DATABASE_URL=sqlite:///{var_dir}" in output
+    record = json.loads((var_dir / "shop-simulator.json").read_text())
+    assert saved_shop_differences(var_dir) == (DEMO_PRODUCTS, [])
+
+    result = run_manage(var_dir, "demo_admin", "--check")
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (
+        f"{record['url']} (integration “Sklep demo (symulator)”), 0 of {DEMO_PRODUCTS} linked "
+        "stock rows differ from the ledger" in result.stdout
+    )
+    assert "Connection test: The shop answers" in result.stdout
+    assert result.stdout.rstrip().endswith("The shop simulator and the Celery worker are stopped.")
+    pids = {int(pid) for pid in re.findall(r"pid (\d+)", result.stdout)}
+    assert len(pids) == 2
+    assert [pid for pid in pids if process_group_exists(pid)] == []

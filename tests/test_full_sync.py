@@ -97,7 +97,10 @@ def test_counters_add_up_as_chunks_finish_and_the_last_one_sets_the_status(
     run.refresh_from_db()
     assert (run.chunks_done, run.processed, run.failed) == (3, 10, 2)
     assert run.status == SyncRun.Status.DONE_WITH_ERRORS
-    assert run.error == "Too many requests"
+    assert run.error == (
+        "Sklep ogranicza liczbę zapytań (HTTP 429); synchronizacja spróbuje ponownie później. "
+        "Szczegóły: Too many requests"
+    )
     assert run.finished_at is not None
 
 

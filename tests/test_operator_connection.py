@@ -70,8 +70,9 @@ def test_unreachable_shop_is_reported_as_unreachable(make_integration):
 
     assert not check.ok
     assert check.lines[0] == (
-        "Sklep jest nieosiągalny albo nie odpowiedział jak webservice PrestaShop."
+        "Sklep jest nieosiągalny: nie działa albo adres lub sieć są nieprawidłowe."
     )
+    assert check.lines[1].startswith("Szczegóły: GET /api/: cannot connect to the shop at ")
 
 
 def test_admin_button_reports_the_test_in_words_and_resumes_the_sync(

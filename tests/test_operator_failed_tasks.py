@@ -16,7 +16,6 @@ from django_celery_results.models import TaskResult
 
 from integrations import failed_tasks
 from invsync.celery import app
-from tests.fixtures.integrations import broker_pointed_at
 
 
 def store_failure(name: str, args=(), kwargs=None, *, error=None) -> TaskResult:
@@ -58,13 +57,6 @@ pytestmark = [pytest.mark.django_db]
 
 DRAIN = "integrations.tasks.drain_task"
 START = "integrations.tasks.start_full_sync_task"
-
-
-@pytest.fixture
-def redis_broker(redis_url):
-    """This process publishes to the test's own Redis database."""
-    with broker_pointed_at(app, redis_url):
-        yield redis_url
 
 
 @pytest.mark.both_databases

@@ -5,6 +5,7 @@ Assertions count granted slots and compare reported waits; durations are shrunk 
 Policy so the few tests that let time pass stay short.
 """
 
+import functools
 import logging
 import subprocess
 import sys
@@ -89,6 +90,33 @@ def max_overlap(events) -> int:
     return peak
 
 
+def run_threads(targets) -> None:
+    """Run each callable in its own thread, all at once; return when every one has finished."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def hold_slots_in_threads(limiter, *, hold: float, threads: int = 4, rounds: int = 5) -> list:
+    """Each thread takes a slot `rounds` times and holds it `hold` seconds; returns the
+    events in order: 1 when a slot was taken, -1 when it was given back."""
+    events, lock = [], threading.Lock()
+
+    def work():
+        for _ in range(rounds):
+            with limiter.slot(timeout=20):
+                with lock:
+                    events.append(1)
+                time.sleep(hold)
+                with lock:
+                    events.append(-1)
+
+    run_threads([work] * threads)
+    return events
+
+
 # Two worker processes on one Redis: each waits for "go", then uses the limiter.
 WORKER = """
 import sys, threading, time
@@ -170,22 +198,8 @@ def test_two_threads_in_each_of_two_processes_never_hold_more_than_two_slots(red
 
 def test_threads_sharing_a_redis_limiter_never_hold_more_than_the_cap(redis_url):
     limiter = redis_limiter(redis_url, concurrent=2, poll=0.01)
-    events, lock = [], threading.Lock()
 
-    def work():
-        for _ in range(5):
-            with limiter.slot(timeout=20):
-                with lock:
-                    events.append(1)
-                time.sleep(0.02)
-                with lock:
-                    events.append(-1)
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    events = hold_slots_in_threads(limiter, hold=0.02)
 
     assert events.count(1) == 20
     assert max_overlap(events) == 2
@@ -209,11 +223,7 @@ def test_four_workers_through_one_limiter_never_trip_the_shops_own_rate_limit(
         for _ in range(3):
             client.fetch_stock([7])
 
-    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([functools.partial(work, client) for client in clients])
 
     counters = shop.counters()
     assert counters["total"] == sum(client.requests_sent for client in clients) >= 12
@@ -395,22 +405,8 @@ def test_in_process_limiter_starts_the_rate_per_window_then_the_next_batch():
 
 def test_in_process_limiter_caps_concurrent_threads():
     limiter = local_limiter(concurrent=2, poll=0.01)
-    events, lock = [], threading.Lock()
 
-    def work():
-        for _ in range(5):
-            with limiter.slot(timeout=20):
-                with lock:
-                    events.append(1)
-                time.sleep(0.01)
-                with lock:
-                    events.append(-1)
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    events = hold_slots_in_threads(limiter, hold=0.01)
 
     assert events.count(1) == 20
     assert max_overlap(events) == 2

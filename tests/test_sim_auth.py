@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"
+from tests.fixtures.sim_requests import KEY, get
 
 
 @pytest.fixture
@@ -19,11 +19,6 @@ def errors_of(response):
 
     root = etree.fromstring(response.content)
     return [(int(e.findtext("code")), e.findtext("message")) for e in root.iter("error")]
-
-
-def get(shop, path, *, key=KEY, **params):
-    auth = (key, "") if key is not None else None
-    return requests.get(shop.api_url + path, params=params, auth=auth, timeout=10)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ import hashlib
 import pytest
 import requests
 
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"
+from tests.fixtures.sim_requests import KEY
+
 REALM = (
     'Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key '
     'as the login. No password required."'

@@ -6,7 +6,8 @@ import pytest
 import requests
 from lxml import etree
 
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"
+from tests.fixtures.sim_requests import KEY
+
 PATCH_24 = (
     "<prestashop><stock_available><id>24</id><quantity>40</quantity></stock_available></prestashop>"
 )

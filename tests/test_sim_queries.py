@@ -6,8 +6,7 @@ import pytest
 import requests
 
 from prestashop_sim.testing import run_simulator
-
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"
+from tests.fixtures.sim_requests import KEY
 
 
 @pytest.fixture(scope="module")

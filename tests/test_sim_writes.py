@@ -1,9 +1,8 @@
 """PUT/PATCH semantics of stock_availables, version switch and multistore stock."""
 
 import pytest
-import requests
 
-KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"
+from tests.fixtures.sim_requests import get, send
 
 
 def entity(**fields):
@@ -31,12 +30,6 @@ FULL_22 = {
 }
 
 
-def send(sim, method, path, data, **params):
-    return requests.request(
-        method, sim.api_url + path, data=data, params=params, auth=(KEY, ""), timeout=10
-    )
-
-
 def codes(response):
     return [(e["code"], e["message"]) for e in response.json()["errors"]]
 
@@ -53,12 +46,7 @@ def test_put_nulls_omitted_optional_fields_and_the_row_leaves_its_shop(shop):
     response = send(
         shop, "PUT", "stock_availables/22", body(entity(**required)), output_format="JSON"
     )
-    listed = requests.get(
-        shop.api_url + "stock_availables",
-        params={"filter[id_product]": "[7]", "output_format": "JSON"},
-        auth=(KEY, ""),
-        timeout=10,
-    )
+    listed = get(shop, "stock_availables", **{"filter[id_product]": "[7]", "output_format": "JSON"})
 
     assert response.status_code == 200
     assert response.json() == {
@@ -248,9 +236,7 @@ def test_post_with_ps_method_put_tunnels_a_put(shop):
 
 def test_1_7_keeps_zero_fields_in_json_and_refuses_tunnelled_patch(simulator_factory):
     sim = simulator_factory(section9=True, ps_version="1.7.8.11")
-    single = requests.get(
-        sim.api_url + "stock_availables/24?output_format=JSON", auth=(KEY, ""), timeout=10
-    )
+    single = get(sim, "stock_availables/24", output_format="JSON")
     patch = send(
         sim,
         "POST",
@@ -310,9 +296,7 @@ def list_ids(sim, **params):
         "output_format": "JSON",
         "display": "[id,id_shop,id_shop_group]",
     }
-    response = requests.get(
-        sim.api_url + "stock_availables", params=params, auth=(KEY, ""), timeout=10
-    )
+    response = get(sim, "stock_availables", **params)
     return [
         (r["id"], r["id_shop"], r["id_shop_group"]) for r in response.json()["stock_availables"]
     ]
@@ -330,12 +314,8 @@ def test_multistore_lists_are_scoped_to_the_context_shops(multistore):
 
 
 def test_multistore_single_get_outside_context_is_404_code_131(multistore):
-    outside = requests.get(
-        multistore.api_url + "stock_availables/26?output_format=JSON", auth=(KEY, ""), timeout=10
-    )
-    inside = requests.get(
-        multistore.api_url + "stock_availables/26?id_shop=3", auth=(KEY, ""), timeout=10
-    )
+    outside = get(multistore, "stock_availables/26", output_format="JSON")
+    inside = get(multistore, "stock_availables/26", id_shop="3")
 
     assert outside.status_code == 404
     assert codes(outside) == [(131, "This StockAvailable (26) does not exists on this shop")]

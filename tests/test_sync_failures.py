@@ -98,7 +98,7 @@ def test_a_wrong_key_stops_the_integration_with_the_reason_and_no_retry_storm(
 
     integration.refresh_from_db()
     assert integration.halted_at is not None
-    assert integration.last_error
+    assert integration.last_error.startswith("Sklep odrzucił klucz API: ")
     link = ProductLink.objects.get(product=product)
     assert (link.dirty, link.failed_attempts) == (True, 0)
     shop.reset_counters()

@@ -125,14 +125,16 @@ class DocumentAdmin(admin.ModelAdmin):
     def approve_selected(self, request, queryset):
         done = self._run_each(request, queryset, services.approve)
         message = ngettext("%(count)d document approved.", "%(count)d documents approved.", done)
-        self.message_user(
-            request, message % {"count": done}, messages.SUCCESS if done else messages.WARNING
-        )
+        self._report_done(request, message, done)
 
     @admin.action(description=gettext_lazy("Cancel selected documents"), permissions=["approve"])
     def cancel_selected(self, request, queryset):
         done = self._run_each(request, queryset, services.cancel)
         message = ngettext("%(count)d document cancelled.", "%(count)d documents cancelled.", done)
+        self._report_done(request, message, done)
+
+    def _report_done(self, request, message: str, done: int) -> None:
+        """Success when some documents were done, a warning when none was."""
         self.message_user(
             request, message % {"count": done}, messages.SUCCESS if done else messages.WARNING
         )

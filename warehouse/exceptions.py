@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from invsync.csvfiles import FileRejected
+
 
 class LedgerError(Exception):
     """Base of every refusal raised by warehouse.services."""
@@ -57,9 +59,5 @@ class InsufficientStock(LedgerError):
         )
 
 
-class ImportRejected(LedgerError):
+class ImportRejected(FileRejected, LedgerError):
     """A product import file has errors; ``errors`` lists every one, with its row number."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = list(errors)
-        super().__init__("\n".join(self.errors))

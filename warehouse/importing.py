@@ -1,12 +1,13 @@
 """Importing products from CSV: all rows checked first, then everything written or nothing."""
 
-import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from invsync.csvfiles import numbered_rows
 from warehouse import services
 from warehouse.exceptions import ImportRejected
 from warehouse.models import Document, Product, Warehouse
@@ -41,15 +42,8 @@ def import_products_csv(
     Opening quantities are booked as one approved PZ per warehouse. Raises ImportRejected
     listing every error with its row number (the header is row 1); then nothing is written.
     """
-    reader = csv.DictReader(handle)
-    columns = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        raise ImportRejected(
-            [_("The file has no column(s): %(columns)s.") % {"columns": ", ".join(missing)}]
-        )
-    reader.fieldnames = columns
-    rows, errors = _parse_rows(reader, default_warehouse)
+    numbered = numbered_rows(handle, REQUIRED_COLUMNS, rejected=ImportRejected)
+    rows, errors = _parse_rows(numbered, default_warehouse)
     existing = Product.objects.in_bulk([row.sku for row in rows], field_name="sku")
     warehouses = Warehouse.objects.in_bulk(
         {row.warehouse_code for row in rows if row.quantity}, field_name="code"
@@ -63,9 +57,9 @@ def import_products_csv(
     return result
 
 
-def _parse_rows(reader: csv.DictReader, default_warehouse: str) -> tuple[list, list]:
+def _parse_rows(numbered: Iterable[tuple[int, dict]], default_warehouse: str) -> tuple[list, list]:
     rows, errors, seen = [], [], {}
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in numbered:
         row_errors = []
         if None in raw:
             row_errors.append(_("Row %(row)d: more values than columns.") % {"row": number})

@@ -23,6 +23,11 @@ from warehouse.validation import check_lines
 INCOMING = frozenset({Document.Kind.PZ, Document.Kind.IN})
 OUTGOING = frozenset({Document.Kind.WZ, Document.Kind.OUT})
 _BATCH = 500
+# What approving and cancelling record besides the status: when, and by whom.
+_STAMP_FIELDS = {
+    Document.Status.APPROVED: ("approved_at", "approved_by"),
+    Document.Status.CANCELLED: ("cancelled_at", "cancelled_by"),
+}
 
 
 @transaction.atomic
@@ -65,12 +70,7 @@ def approve(document: Document, *, user) -> Document:
         check_lines(doc.kind, [(line.product, line.quantity) for line in lines])
         levels = lock_stock_levels(doc.warehouse_id, [line.product_id for line in lines])
         deltas = _approval_deltas(doc.kind, lines, levels)
-        _book(doc, deltas, levels)
-        doc.status = Document.Status.APPROVED
-        doc.approved_at = timezone.now()
-        doc.approved_by = user
-        doc.save(update_fields=["status", "approved_at", "approved_by"])
-        _announce(doc, deltas)
+        _book_and_stamp(doc, deltas, levels, status=Document.Status.APPROVED, user=user)
     _copy_state(doc, document)
     return doc
 
@@ -89,12 +89,7 @@ def cancel(document: Document, *, user) -> Document:
         )
         deltas = {product_id: -total for product_id, total in booked if total}
         levels = lock_stock_levels(doc.warehouse_id, deltas)
-        _book(doc, deltas, levels)
-        doc.status = Document.Status.CANCELLED
-        doc.cancelled_at = timezone.now()
-        doc.cancelled_by = user
-        doc.save(update_fields=["status", "cancelled_at", "cancelled_by"])
-        _announce(doc, deltas)
+        _book_and_stamp(doc, deltas, levels, status=Document.Status.CANCELLED, user=user)
     _copy_state(doc, document)
     return doc
 
@@ -121,6 +116,19 @@ def _approval_deltas(
         return {line.product_id: -line.quantity for line in lines}
     deltas = {line.product_id: line.quantity - levels[line.product_id].quantity for line in lines}
     return {product_id: delta for product_id, delta in deltas.items() if delta}
+
+
+def _book_and_stamp(
+    doc: Document, deltas: dict[int, int], levels: dict[int, StockLevel], *, status: str, user
+) -> None:
+    """Book the deltas, record the new status with when and by whom, tell the receivers."""
+    _book(doc, deltas, levels)
+    at_field, by_field = _STAMP_FIELDS[status]
+    doc.status = status
+    setattr(doc, at_field, timezone.now())
+    setattr(doc, by_field, user)
+    doc.save(update_fields=["status", at_field, by_field])
+    _announce(doc, deltas)
 
 
 def _book(doc: Document, deltas: dict[int, int], levels: dict[int, StockLevel]) -> None:

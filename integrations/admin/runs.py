@@ -1,9 +1,15 @@
-"""Sync runs in the admin: a list, and a page per run whose progress refreshes itself."""
+"""Sync runs in the admin: a list, and a page per run whose progress refreshes itself.
+
+Everything that changes while a run goes (status, counts, requests, start, chunk rows) is
+shown once, in the progress panel and the chunk table the page's script updates; the form
+keeps only what is fixed for the run, so no stale copy can contradict the live one.
+"""
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from integrations import views
@@ -11,30 +17,10 @@ from integrations.models import SyncChunk, SyncRun
 from integrations.progress import run_progress
 
 
-class SyncChunkInline(admin.TabularInline):
-    model = SyncChunk
-    fields = (
-        "index",
-        "status",
-        "attempts",
-        "processed",
-        "changed",
-        "failed",
-        "error",
-        "started_at",
-        "finished_at",
-    )
-    readonly_fields = fields
-    can_delete = False
-    extra = 0
-    max_num = 0
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+def chunk_labels() -> dict:
+    """The chunk table's column headings: the chunk fields' own (translated) names."""
+    names = ("index", *views.CHUNK_FIELDS[1:], *views.CHUNK_TIMES)
+    return {name: capfirst(SyncChunk._meta.get_field(name).verbose_name) for name in names}
 
 
 @admin.register(SyncRun)
@@ -60,23 +46,12 @@ class SyncRunAdmin(admin.ModelAdmin):
         "kind",
         "trigger",
         "triggered_by",
-        "status",
         "dry_run",
-        "total",
-        "processed",
-        "changed",
-        "failed",
-        "chunks_total",
-        "chunks_done",
-        "requests",
-        "error",
         "created_at",
-        "started_at",
         "finished_at",
         "log_link",
     )
     readonly_fields = fields
-    inlines = [SyncChunkInline]
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -102,6 +77,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         if run is not None:
             extra_context["progress"] = run_progress(run)
+            extra_context["details"] = views.run_details(run)
+            extra_context["chunk_labels"] = chunk_labels()
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):

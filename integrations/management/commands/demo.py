@@ -4,10 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from integrations.demo import DemoError, DemoOptions, default_console, exit_on_termination, run_demo
-from integrations.demo_processes import DemoProcessError
 from integrations.demo_steps import StepFailed
 from integrations.linking import LinkingError
 from integrations.prestashop import PrestaShopError
+from integrations.processes import ChildFailed
 from integrations.runs import SyncRefused
 
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 run_demo(demo, console)
             except (
                 DemoError,
-                DemoProcessError,
+                ChildFailed,
                 StepFailed,
                 LinkingError,
                 PrestaShopError,

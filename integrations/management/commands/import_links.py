@@ -1,12 +1,15 @@
 """manage.py import_links FILE.csv [--integration ID]: create links from a CSV file."""
 
+import functools
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from integrations.linking import LinkImportRejected, LinkingError, import_links_csv
+from integrations.link_import import import_links_csv
+from integrations.linking import LinkingError
 from integrations.management.commands.link_products import DEFAULT_SHOWN, write_report
 from integrations.models import Integration
+from invsync.csvfiles import import_file
 
 
 class Command(BaseCommand):
@@ -28,25 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         integration = self._integration(options["integration"])
-        path = options["file"]
+        importing = functools.partial(import_links_csv, integration=integration)
         try:
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                report = import_links_csv(handle, integration)
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc}
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(
-                _("%(file)s is not UTF-8 text: %(error)s") % {"file": path, "error": exc}
-            ) from exc
-        except LinkImportRejected as exc:
-            heading = ngettext(
-                "%(count)d error in %(file)s, nothing was imported:",
-                "%(count)d errors in %(file)s, nothing was imported:",
-                len(exc.errors),
-            ) % {"count": len(exc.errors), "file": path}
-            raise CommandError("\n".join([heading, *exc.errors])) from exc
+            report = import_file(options["file"], importing)
         except LinkingError as exc:
             raise CommandError(str(exc)) from exc
         verbose = options["verbose"] or options["verbosity"] >= 2

@@ -62,21 +62,30 @@ class Command(BaseCommand):
             broken=Count("links", filter=Q(links__state="broken")),
         )
         for integration in counts:
-            self.stdout.write(
-                "  "
-                + _("%(name)s: %(waiting)d waiting, %(failing)d failing, %(broken)d broken")
-                % {
-                    "name": integration.name,
-                    "waiting": integration.waiting,
-                    "failing": integration.failing,
-                    "broken": integration.broken,
-                }
-            )
+            self._write_integration(integration)
         self._write_runs()
         self.stdout.write(
             _("Failed tasks: %(count)d (see sync_failed list)")
             % {"count": failed_tasks.failures().count()}
         )
+
+    def _write_integration(self, integration) -> None:
+        self.stdout.write(
+            "  "
+            + _("%(name)s: %(waiting)d waiting, %(failing)d failing, %(broken)d broken")
+            % {
+                "name": integration.name,
+                "waiting": integration.waiting,
+                "failing": integration.failing,
+                "broken": integration.broken,
+            }
+        )
+        if integration.halted_at is not None:
+            # Nothing of this integration reaches the shop until someone fixes the key.
+            self.stdout.write(
+                "    "
+                + _("stopped by the shop: %(reason)s") % {"reason": integration.last_error or "?"}
+            )
 
     def _write_runs(self) -> None:
         active = SyncRun.objects.filter(status__in=SyncRun.ACTIVE).select_related("integration")

@@ -1,6 +1,7 @@
 """manage.py sync_failed list | retry ID | retry all | flush: the old queue:failed/retry/flush."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations import cli, failed_tasks
@@ -32,7 +33,12 @@ class Command(BaseCommand):
             self.stdout.write(_("No failed tasks."))
             return
         for row in rows:
-            when = row.date_done.strftime("%Y-%m-%d %H:%M:%S") if row.date_done else "-"
+            # The admin's zone (TIME_ZONE), not UTC, so both show the same time.
+            when = (
+                timezone.localtime(row.date_done).strftime("%Y-%m-%d %H:%M:%S")
+                if row.date_done
+                else "-"
+            )
             self.stdout.write(
                 f"{row.pk:>6}  {when}  {row.task_name}  {row.task_args or ''}  "
                 f"{failed_tasks.error_summary(row)}"

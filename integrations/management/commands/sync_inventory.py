@@ -13,6 +13,7 @@ from integrations.discrepancies import find_discrepancies
 from integrations.models import SyncRun
 from integrations.prestashop import PrestaShopError
 from integrations.progress import describe_estimate
+from integrations.reasons import describe_failure
 
 
 class Command(BaseCommand):
@@ -78,8 +79,11 @@ class Command(BaseCommand):
                 report = find_discrepancies(integration)
             except PrestaShopError as exc:
                 raise CommandError(
-                    _("%(name)s: the shop could not be read: %(error)s")
-                    % {"name": integration.name, "error": exc}
+                    _("%(name)s: the shop could not be read. %(reason)s")
+                    % {
+                        "name": integration.name,
+                        "reason": describe_failure(exc, key=integration.api_key),
+                    }
                 ) from exc
             cli.write_discrepancies(self.stdout, report)
 

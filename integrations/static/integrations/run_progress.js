@@ -1,5 +1,6 @@
 // Live progress of a sync run: poll the run's JSON every 2 s until its status is final,
-// then reload once so the chunk table shows how every chunk ended.
+// updating the panel and every chunk row in place (the page shows each live value once),
+// then reload once so the rest of the page (finish time, error) shows how the run ended.
 (function () {
   "use strict";
   var panel = document.getElementById("run-progress-panel");
@@ -14,23 +15,42 @@
     "run-changed": "changed",
     "run-failed": "failed",
     "run-chunks-done": "chunks_done",
-    "run-chunks-total": "chunks_total"
+    "run-chunks-total": "chunks_total",
+    "run-requests": "requests",
+    "run-started-at": "started_at",
+    "run-rate": "rate_label",
+    "run-eta": "eta_label",
+    "run-status": "status_label"
   };
 
-  function setText(id, value) {
-    var element = document.getElementById(id);
-    if (element) {
-      element.textContent = value === "" || value === null ? "\u2014" : value;
+  function text(value) {
+    return value === "" || value === null || value === undefined ? "\u2014" : String(value);
+  }
+
+  function setText(element, value) {
+    if (element && element.textContent !== text(value)) {
+      element.textContent = text(value);
     }
   }
 
+  function showChunk(chunk) {
+    var row = document.querySelector('#run-chunks tr[data-chunk="' + chunk.index + '"]');
+    if (!row) {
+      return;
+    }
+    row.dataset.status = chunk.status;
+    row.querySelectorAll("td[data-field]").forEach(function (cell) {
+      setText(cell, chunk[cell.dataset.field]);
+    });
+  }
+
   function show(data) {
-    Object.keys(fields).forEach(function (id) { setText(id, data[fields[id]]); });
-    setText("run-status", data.status_label);
+    Object.keys(fields).forEach(function (id) {
+      setText(document.getElementById(id), data[fields[id]]);
+    });
     document.getElementById("run-status").dataset.status = data.status;
-    setText("run-rate", data.rate_label);
-    setText("run-eta", data.eta_label);
     document.getElementById("run-progress-bar").value = data.percent;
+    (data.chunks || []).forEach(showChunk);
   }
 
   function poll() {

@@ -1,10 +1,12 @@
 """manage.py import_products FILE.csv: create or update products, book opening stock."""
 
+import functools
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from warehouse.exceptions import ImportRejected, LedgerError
+from invsync.csvfiles import import_file
+from warehouse.exceptions import LedgerError
 from warehouse.importing import import_products_csv
 
 SHOWN_SKUS = 20
@@ -26,25 +28,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = options["file"]
         try:
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                result = import_products_csv(
-                    handle, default_warehouse=options["warehouse"], source=path
-                )
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc}
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise CommandError(
-                _("%(file)s is not UTF-8 text: %(error)s") % {"file": path, "error": exc}
-            ) from exc
-        except ImportRejected as exc:
-            heading = ngettext(
-                "%(count)d error in %(file)s, nothing was imported:",
-                "%(count)d errors in %(file)s, nothing was imported:",
-                len(exc.errors),
-            ) % {"count": len(exc.errors), "file": path}
-            raise CommandError("\n".join([heading, *exc.errors])) from exc
+            result = import_file(
+                path,
+                functools.partial(
+                    import_products_csv, default_warehouse=options["warehouse"], source=path
+                ),
+            )
         except LedgerError as exc:
             raise CommandError(str(exc)) from exc
         self._report(result)
