@@ -17,13 +17,17 @@ RUN groupadd --system --gid 10001 invsync \
     && useradd --system --uid 10001 --gid invsync --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin invsync
 
-# Dependencies first, so a change in the code does not reinstall them.
+# Dependencies first, from the lock (every package pinned with its hashes; scripts/lock.sh
+# refreshes it), so a change in the code does not reinstall them.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --require-hashes -r requirements/runtime.txt
+
+# The application itself; the simulator, the demo, benchmarks and tests are not shipped.
 COPY pyproject.toml README.md ./
 COPY invsync ./invsync
 COPY warehouse ./warehouse
 COPY integrations ./integrations
-COPY prestashop_sim ./prestashop_sim
-RUN pip install . && rm -rf build *.egg-info
+RUN pip install --no-deps . && rm -rf build *.egg-info
 
 COPY manage.py ./
 COPY deploy ./deploy

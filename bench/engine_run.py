@@ -1,7 +1,7 @@
 """invsync's full sync, run the way Celery workers run it, on threads in this process.
 
 start_full_sync() creates the run and its chunks exactly as the admin button does; then K
-threads each take chunks and call integrations.runs.sync_chunk(), the function that
+threads each take chunks and call integrations.engine.runs.sync_chunk(), the function that
 sync_chunk_task calls, retrying after the delay integrations.tasks.retry_delay() gives (the
 task's own retry rule). The threads share the integration's in-process rate limiter, as
 the workers of one host share the Redis one.
@@ -26,7 +26,7 @@ class EngineResult:
 
 def run_full_sync(integration, *, workers: int) -> EngineResult:
     """Start a full sync and run all its chunks on `workers` threads; wait for the end."""
-    from integrations import runs
+    from integrations.engine import runs
     from integrations.models import SyncRun
 
     started = time.monotonic()
@@ -52,7 +52,8 @@ def run_chunk(chunk_id: int) -> int:
     """What one sync_chunk_task delivery does, with its retries; returns the retry count."""
     from django.db import connections
 
-    from integrations import runs, tasks
+    from integrations import tasks
+    from integrations.engine import runs
     from integrations.prestashop import PrestaShopError
 
     retries = 0

@@ -65,7 +65,7 @@ def setup_lines(f: Facts) -> list[str]:
         f"drift {a.drift:.0%} = {drifted} rows differ",
         f"  setup:     ledger, integration and links in {f.setup.seconds:.1f} s; link_products "
         f"read the catalogue in {f.setup.linking.requests} requests",
-        f"  invsync:   runs.start_full_sync, then integrations.runs.sync_chunk (what "
+        f"  invsync:   runs.start_full_sync, then integrations.engine.runs.sync_chunk (what "
         f"sync_chunk_task calls) on {a.workers} threads: {e.chunks} chunk(s) of {a.chunk_size}, "
         f"run status {e.status}, {e.changed} changed, {e.failed} failed, {e.retries} retries, "
         f"{f.engine_counts['rate_limited']} answers 429",

@@ -7,7 +7,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self):
-        from integrations import schedules
+        from integrations.panel import schedules
         from integrations.receivers import mark_links
         from warehouse.signals import stock_changed
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import shop
+from integrations.engine import shop
 from integrations.models import Integration, ProductLink
 from integrations.prestashop import CatalogueItem
 from warehouse.models import Product

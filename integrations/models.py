@@ -161,7 +161,6 @@ class ProductLink(models.Model):
 class SyncRun(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", _("full")
-        INCREMENTAL = "incremental", _("incremental")
         SCHEDULED = "scheduled", _("scheduled")
 
     class Trigger(models.TextChoices):
@@ -196,7 +195,6 @@ class SyncRun(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    dry_run = models.BooleanField(_("read only (report)"), default=False)
     total = models.PositiveIntegerField(_("products"), default=0)
     processed = models.PositiveIntegerField(_("processed"), default=0)
     changed = models.PositiveIntegerField(_("changed"), default=0)

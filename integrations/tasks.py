@@ -1,20 +1,31 @@
-"""Celery tasks of the sync engine: thin wrappers over plain functions, all idempotent.
+"""Celery tasks, and the only code that enqueues: thin wrappers over the engine.
 
 acks_late is safe because every task is level-based: it carries ids, rereads the ledger and
 the shop when it runs, and clears a mark only if it did not move. Retries follow the error's
 type: a 429 after Retry-After (60 s without it), 3 times; 5xx and timeouts with exponential
 backoff and jitter; a configuration error (key, permission) never.
+
+The engine never enqueues: it reports what must be sent (links that moved while held, chunks
+of a new run, integrations whose marks are due) and the functions here send it, after the
+commit of the transaction that made the work.
 """
 
 import functools
 import logging
+import uuid
 from dataclasses import asdict
+from datetime import timedelta
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from integrations import periodic, runs, sync
-from integrations.models import Integration
+from integrations.engine import drain, periodic, resync, runs
+from integrations.engine.recording import SyncResult
+from integrations.models import Integration, SyncChunk, SyncRun
 from integrations.prestashop import PrestaShopError, RateLimited, ShopTemporaryError
 
 logger = logging.getLogger("integrations.sync")
@@ -52,24 +63,35 @@ def retry_or_fail(task, error: PrestaShopError, give_up=None):
 def drain_task(self, integration_id: int) -> dict:
     """Sync the due dirty links of one integration (sent after a stock change commits)."""
     try:
-        return asdict(sync.drain(integration_id, token=self.request.id))
+        result = drain.drain(integration_id, token=self.request.id)
     except PrestaShopError as error:
         retry_or_fail(self, error)
+    follow_up(integration_id, result)
+    return asdict(result)
 
 
 @shared_task(acks_late=True)
 def drain_all_task() -> dict:
-    """The periodic drain: every integration with due marks gets a drain task."""
-    return periodic.drain_all(drain_task.delay)
+    """The periodic drain: housekeeping, then a drain per integration with due marks."""
+    done = periodic.housekeeping()
+    for run_id in done.unsent_run_ids:
+        send_chunks(run_id)
+    for integration_id in done.drain_ids:
+        drain_task.delay(integration_id)
+    return asdict(done)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=TEMPORARY_RETRIES)
 def sync_chunk_task(self, chunk_id: int) -> dict:
     """One chunk of a full sync; when it gives up, the chunk is recorded as failed."""
     try:
-        return asdict(runs.sync_chunk(chunk_id, token=self.request.id))
+        result = runs.sync_chunk(chunk_id, token=self.request.id)
     except PrestaShopError as error:
         retry_or_fail(self, error, give_up=functools.partial(runs.fail_chunk, chunk_id))
+    if result.moved:
+        chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
+        enqueue_drains({chunk.run.integration_id})
+    return asdict(result)
 
 
 @shared_task(acks_late=True)
@@ -77,7 +99,7 @@ def start_full_sync_task(integration_id: int, trigger: str) -> int | None:
     """Start (or join) the integration's full sync; returns the run id, None if refused."""
     integration = Integration.objects.get(pk=integration_id)
     try:
-        return runs.start_full_sync(integration, trigger=trigger).pk
+        return start_full_sync(integration, trigger=trigger).pk
     except runs.SyncRefused as refusal:
         # A schedule firing for a stopped integration is expected, not a task failure.
         logger.info(
@@ -89,4 +111,114 @@ def start_full_sync_task(integration_id: int, trigger: str) -> int | None:
 @shared_task(acks_late=True)
 def nightly_full_sync_task() -> list[int]:
     """The 02:00 schedule: a full sync of every integration that can sync."""
-    return periodic.start_nightly_runs()
+    return [
+        start_full_sync(integration, trigger=SyncRun.Trigger.SCHEDULE).pk
+        for integration in periodic.nightly_integrations()
+    ]
+
+
+def start_full_sync(integration: Integration, *, trigger: str, user=None) -> SyncRun:
+    """Start (or join) a full run and send its chunks after commit; raises runs.SyncRefused."""
+    run = runs.start_full_sync(integration, trigger=trigger, user=user)
+    if run.is_active:
+        transaction.on_commit(functools.partial(send_chunks, run.pk), robust=True)
+    return run
+
+
+def send_chunks(run_id: int) -> int:
+    """Send the run's chunks not sent yet to the integrations queue; returns how many.
+
+    A chunk records its task id only once the broker took it, so the periodic drain can
+    re-send exactly the chunks whose enqueue failed (broker down), and no others.
+    """
+    sent = 0
+    for chunk_id in SyncChunk.objects.filter(
+        run_id=run_id, status=SyncChunk.Status.QUEUED, task_id=""
+    ).values_list("pk", flat=True):
+        task_id = str(uuid.uuid4())
+        try:
+            sync_chunk_task.apply_async((chunk_id,), task_id=task_id)
+        except Exception:
+            logger.warning(
+                "Integration inventory sync: could not enqueue chunk=%s of run=%s; "
+                "the periodic drain will send it again",
+                chunk_id,
+                run_id,
+                exc_info=True,
+            )
+            break
+        SyncChunk.objects.filter(pk=chunk_id, task_id="").update(task_id=task_id)
+        sent += 1
+    return sent
+
+
+def resync_links(link_ids) -> resync.ResyncOutcome:
+    """Mark these links dirty and due now; drain their integrations after commit."""
+    outcome = resync.mark_for_resync(link_ids)
+    schedule_drains(outcome.drain_ids)
+    return outcome
+
+
+def follow_up(integration_id: int, result: SyncResult) -> None:
+    """Links changed while a pass held them stay dirty: make sure a drain comes for them.
+
+    A drain sent by the change that moved them may have found them claimed by this pass.
+    """
+    if result.moved:
+        enqueue_drains({integration_id})
+
+
+def schedule_drains(integration_ids: set[int]) -> None:
+    """Enqueue a drain per integration once the current transaction commits.
+
+    Several stock changes in one transaction register several callbacks; the drain slot
+    (``_claim_drain_slot``) still lets only one drain per integration through.
+    """
+    if integration_ids:
+        transaction.on_commit(functools.partial(enqueue_drains, set(integration_ids)), robust=True)
+
+
+def drain_delay() -> float:
+    """Seconds a drain waits after the commit (INVSYNC_DRAIN_DELAY, default 1).
+
+    A short wait lets a burst of approvals touching the same products become one write per
+    product: the first drain to run finds every mark of the burst.
+    """
+    return settings.INVSYNC_DRAIN_DELAY
+
+
+def enqueue_drains(integration_ids: set[int]) -> None:
+    """Send one drain task per integration unless one is already due; never raises.
+
+    A burst of approvals thus becomes one drain (and one write per product): the drain
+    queued first runs ``drain_delay()`` after it was sent and finds every mark committed
+    before then. A broker failure is logged; the periodic drain syncs those marks.
+    """
+    delay = drain_delay()
+    for integration_id in sorted(integration_ids):
+        if not _claim_drain_slot(integration_id, delay):
+            continue
+        try:
+            drain_task.apply_async(
+                (integration_id,),
+                countdown=delay,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+            )
+        except Exception:
+            Integration.objects.filter(pk=integration_id).update(drain_due_at=None)
+            logger.warning(
+                "Integration inventory sync: could not enqueue the drain of integration=%s; "
+                "the periodic drain will sync its links",
+                integration_id,
+                exc_info=True,
+            )
+
+
+def _claim_drain_slot(integration_id: int, delay: float) -> bool:
+    """True if no drain is due yet for this integration (and one is now), by conditional UPDATE."""
+    now = timezone.now()
+    return bool(
+        Integration.objects.filter(pk=integration_id)
+        .filter(Q(drain_due_at__isnull=True) | Q(drain_due_at__lte=now))
+        .update(drain_due_at=now + timedelta(seconds=delay))
+    )

@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "warehouse",
     "integrations",
 ]
+# The demo (scripts/demo.sh, scripts/admin.sh) is a development tool, installed only on request.
+if env_bool("INVSYNC_DEMO", False):
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -6,7 +6,7 @@
 # (manage.py demo_admin). Arguments go to runserver (e.g. 0.0.0.0:8000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBUG=1
+export DEBUG=1 INVSYNC_DEMO=1
 export INVSYNC_VAR_DIR=${INVSYNC_VAR_DIR:-$PWD/var/demo}
 export DATABASE_URL=sqlite:///$INVSYNC_VAR_DIR/invsync.sqlite3
 export CELERY_BROKER_URL=filesystem://

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11+ and install invsync with its pinned dependencies.
+# Create .venv with Python 3.11+ and install invsync with its locked dependencies (every
+# package pinned with its hashes in requirements/, refreshed by scripts/lock.sh).
 # Idempotent: a second run only installs what changed. Usage: scripts/bootstrap.sh [dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +15,13 @@ if [ ! -x .venv/bin/python ]; then
         exit 1
     fi
 fi
-extras=""
-[ "${1:-}" = "dev" ] && extras="[dev]"
-stamp=".venv/.installed$extras"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
+lock=requirements/runtime.txt
+[ "${1:-}" = "dev" ] && lock=requirements/dev.txt
+stamp=".venv/.installed-$(basename "$lock" .txt)"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    pip=(.venv/bin/python -m pip --quiet --disable-pip-version-check)
+    "${pip[@]}" install --require-hashes -r "$lock"
+    "${pip[@]}" install --no-deps -e .
     touch "$stamp"
 fi
 mkdir -p var

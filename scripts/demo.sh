@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-export DEBUG=1
+export DEBUG=1 INVSYNC_DEMO=1
 export INVSYNC_VAR_DIR=${INVSYNC_VAR_DIR:-$PWD/var/demo}
 # The demo's own stack, whatever the shell has exported for other work.
 export DATABASE_URL=sqlite:///$INVSYNC_VAR_DIR/invsync.sqlite3

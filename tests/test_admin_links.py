@@ -5,9 +5,9 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import sync
+from integrations.engine import drain
 from integrations.models import Integration, ProductLink, SyncLogEntry
-from integrations.receivers import enqueue_drains
+from integrations.tasks import enqueue_drains
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -124,7 +124,7 @@ def test_sync_selected_brings_a_drifted_shop_row_back_to_the_ledger(
         admin_client.post(
             reverse(LINKS), {"action": "sync_selected", "_selected_action": [link.pk]}
         )
-    sync.drain(integration.pk)  # the drain task's body
+    drain.drain(integration.pk)  # the drain task's body
 
     assert shop.quantity(rows[product.pk]) == 9
     assert SyncLogEntry.objects.get(link=link).outcome == "written"

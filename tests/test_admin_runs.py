@@ -10,7 +10,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import runs
+from integrations import tasks
 from integrations.models import SyncChunk, SyncRun
 from tests.test_browser import chromium  # noqa: F401 (the browser fixture)
 
@@ -25,7 +25,7 @@ def half_done_run(make_integration, make_product, make_links):
     """A running full sync of 4 links in 2 chunks: the first done 20 s after the start."""
     integration = make_integration(chunk_size=2)
     make_links(integration, [(make_product(), 10 + n) for n in range(4)])
-    run = runs.start_full_sync(integration, trigger="admin")
+    run = tasks.start_full_sync(integration, trigger="admin")
     started = timezone.now() - timedelta(seconds=20)
     SyncRun.objects.filter(pk=run.pk).update(
         status="running", started_at=started, processed=2, changed=1, chunks_done=1

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from integrations import runs
+from integrations import tasks
 from integrations.models import ProductLink
 from integrations.tasks import drain_task
 from invsync.celery import app
@@ -42,7 +42,7 @@ def busy(make_integration, make_product, make_links):
     links = make_links(integration, [(make_product(), 20 + n) for n in range(3)])
     ProductLink.objects.filter(pk__in=[links[0].pk, links[1].pk]).update(dirty=True)
     ProductLink.objects.filter(pk=links[2].pk).update(state="broken")
-    run = runs.start_full_sync(integration, trigger="command")
+    run = tasks.start_full_sync(integration, trigger="command")
     store_failure("integrations.tasks.drain_task", (integration.pk,))
     return integration, run
 

@@ -13,13 +13,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from integrations.demo import demo_database_path
-from integrations.demo_shop import build_demo_shop, ledger_quantity
-from integrations.demo_state import catalogue_items
+from demo.demo import demo_database_path
+from demo.demo_data import demo_products, ean13, load_demo_catalogue
+from demo.demo_shop import build_demo_shop, ledger_quantity
+from demo.demo_state import catalogue_items
 from integrations.linking import LocalProduct, match_products
 from integrations.prestashop import CatalogueItem
 from prestashop_sim.testing import build_simulator
-from warehouse.demo_data import demo_products, ean13, load_demo_catalogue
 from warehouse.models import Product, StockLevel
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -236,7 +236,13 @@ def test_dockerfile_builds_a_non_root_image_without_baking_the_build_key():
     text = (ROOT / "Dockerfile").read_text()
     instructions = text.replace("\\\n", " ").splitlines()
     assert "FROM python:3.11-slim" in instructions
-    assert "RUN pip install . && rm -rf build *.egg-info" in instructions
+    # Locked dependencies first (hashes required), the code after: a code change keeps them.
+    locked = instructions.index("RUN pip install --require-hashes -r requirements/runtime.txt")
+    code = instructions.index("COPY integrations ./integrations")
+    assert (
+        locked < code < instructions.index("RUN pip install --no-deps . && rm -rf build *.egg-info")
+    )
+    assert not [line for line in instructions if "prestashop_sim" in line or " demo" in line]
     assert instructions.index("USER invsync") < next(
         n for n, line in enumerate(instructions) if "collectstatic" in line
     )

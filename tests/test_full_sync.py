@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations import periodic, runs
+from integrations import tasks
+from integrations.engine import estimates, periodic, runs
+from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
 from integrations.prestashop import RateLimited, ShopConfigError, ShopTemporaryError
-from integrations.results import SyncResult
 from integrations.tasks import retry_delay
 
 pytestmark = pytest.mark.both_databases
@@ -27,7 +28,7 @@ def test_full_sync_splits_links_into_chunks_and_enqueues_them_after_commit(
     linked, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
     chunks = list(run.chunks.order_by("index"))
     assert (run.total, run.chunks_total, run.status) == (10, 3, SyncRun.Status.QUEUED)
     assert [len(chunk.link_ids) for chunk in chunks] == [4, 4, 2]
@@ -40,8 +41,8 @@ def test_full_sync_splits_links_into_chunks_and_enqueues_them_after_commit(
 
 def test_a_second_request_gets_the_run_in_progress(linked, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        first = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
-        second = runs.start_full_sync(linked, trigger=SyncRun.Trigger.SCHEDULE)
+        first = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+        second = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.SCHEDULE)
     assert second.pk == first.pk
     assert SyncRun.objects.count() == 1
 
@@ -56,12 +57,12 @@ def test_the_database_refuses_a_second_active_full_run(linked):
 
 def test_a_schedule_trigger_creates_a_scheduled_run(linked, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.SCHEDULE)
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.SCHEDULE)
     assert run.kind == SyncRun.Kind.SCHEDULED
 
 
 def test_no_links_gives_a_finished_empty_run(db, make_integration):
-    run = runs.start_full_sync(make_integration(), trigger=SyncRun.Trigger.COMMAND)
+    run = tasks.start_full_sync(make_integration(), trigger=SyncRun.Trigger.COMMAND)
     assert (run.status, run.total, run.chunks_total) == (SyncRun.Status.DONE, 0, 0)
 
 
@@ -78,7 +79,7 @@ def test_an_integration_that_cannot_sync_refuses_a_full_sync(
 ):
     integration = make_integration(**fields)
     with pytest.raises(runs.SyncRefused, match=message):
-        runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+        tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
     assert SyncRun.objects.count() == 0
 
 
@@ -86,7 +87,7 @@ def test_counters_add_up_as_chunks_finish_and_the_last_one_sets_the_status(
     linked, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
     chunks = list(run.chunks.order_by("index"))
     runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))
     runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))  # redelivered
@@ -106,7 +107,7 @@ def test_counters_add_up_as_chunks_finish_and_the_last_one_sets_the_status(
 
 def test_a_run_whose_every_chunk_failed_is_failed(linked, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
     for chunk in run.chunks.all():
         runs.fail_chunk(chunk.pk, ShopConfigError("401 Unauthorized"))
     run.refresh_from_db()
@@ -117,7 +118,7 @@ def test_a_chunk_of_a_stopped_integration_fails_without_contacting_the_shop(
     linked, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        run = runs.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
     Integration.objects.filter(pk=linked.pk).update(halted_at=timezone.now(), last_error="No key.")
     chunk = run.chunks.first()
     assert runs.sync_chunk(chunk.pk) == SyncResult()
@@ -129,7 +130,7 @@ def test_a_chunk_of_a_stopped_integration_fails_without_contacting_the_shop(
 def test_estimate_without_history_is_derived_from_the_rate_limit(linked):
     Integration.objects.filter(pk=linked.pk).update(requests_per_minute=60)
     linked.refresh_from_db()
-    estimate = runs.estimate(linked)
+    estimate = estimates.estimate(linked)
     # 10 writes + 1 read at one request per second.
     assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, 11.0)
     assert estimate.from_history is False
@@ -146,7 +147,7 @@ def test_estimate_uses_the_throughput_of_finished_runs(linked):
         started_at=start,
         finished_at=start + timedelta(seconds=100),
     )
-    estimate = runs.estimate(linked)
+    estimate = estimates.estimate(linked)
     assert estimate.seconds == pytest.approx(1.0)  # 10 products at 10 per second
     assert estimate.from_history is True
 
@@ -200,7 +201,7 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
     shop.reset_counters()
 
     with django_capture_on_commit_callbacks(execute=False):
-        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
+        run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
     run_chunks(run)
 
     assert (run.status, run.total, run.processed, run.changed, run.failed) == (
@@ -217,7 +218,7 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
 
     shop.reset_counters()
     with django_capture_on_commit_callbacks(execute=False):
-        again = runs.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
+        again = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
     run_chunks(again)
     assert (again.status, again.changed, shop_writes(shop)) == (SyncRun.Status.DONE, 0, 0)
     assert shop_reads(shop) <= 4 * per_chunk

@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.connection import check_connection
+from integrations.engine.connection import check_connection
 from integrations.models import Integration
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

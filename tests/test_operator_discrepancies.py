@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from integrations import sync
-from integrations.discrepancies import find_discrepancies
+from integrations.engine import drain
+from integrations.engine.discrepancies import find_discrepancies
 from integrations.models import ProductLink, SyncLogEntry
-from integrations.receivers import enqueue_drains
+from integrations.tasks import enqueue_drains
 from tests.fixtures.integrations import shop_reads, shop_writes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -74,7 +74,7 @@ def test_fix_button_syncs_just_the_differing_products(
     assert link.dirty
     assert [(c.func, c.args) for c in callbacks] == [(enqueue_drains, ({integration.pk},))]
     assert not ProductLink.objects.get(product=equal).dirty
-    sync.drain(integration.pk)  # what the enqueued drain task runs
+    drain.drain(integration.pk)  # what the enqueued drain task runs
     assert shop.quantity(rows[differ.pk]) == 7
     assert shop_writes(shop) == 1
 

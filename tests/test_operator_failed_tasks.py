@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django_celery_results.models import TaskResult
 
-from integrations import failed_tasks
+from integrations.panel import failed_tasks
 from invsync.celery import app
 
 

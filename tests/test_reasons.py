@@ -6,8 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from integrations import runs, sync
-from integrations.discrepancies import find_discrepancies
+from integrations.engine import drain, runs
+from integrations.engine.discrepancies import find_discrepancies
+from integrations.engine.recording import record_abort
 from integrations.models import ProductLink, SyncLogEntry
 from integrations.prestashop import (
     PrestaShopError,
@@ -21,7 +22,6 @@ from integrations.prestashop import (
 )
 from integrations.ratelimit import LimiterTimeout
 from integrations.reasons import DescribedFailure, describe_failure, details, failure_lines
-from integrations.results import record_abort
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -159,7 +159,7 @@ def test_a_wrong_key_halts_the_integration_with_the_polish_reason(
     receive_stock(warehouse, {product: 5})
 
     with pytest.raises(ShopConfigError):
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
 
     integration.refresh_from_db()
     assert integration.halted_at is not None

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db.models import signals
 from django_celery_beat.models import PeriodicTask
 
-from integrations import schedules
 from integrations.models import Integration
+from integrations.panel import schedules
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations import outbox, sync
+from integrations.engine import drain, outbox
 from integrations.models import Integration, ProductLink, SyncLogEntry
 from tests.fixtures.integrations import shop_writes
 from warehouse import services
@@ -30,7 +30,7 @@ def test_an_approved_pz_reaches_the_shop_on_the_next_drain(three, shop, warehous
     document = receive_stock(warehouse, {products[0]: 5})
     shop.reset_counters()
 
-    result = sync.drain(integration.pk)
+    result = drain.drain(integration.pk)
 
     assert shop.quantity(rows[products[0].pk]) == 5
     assert (result.changed, shop_writes(shop)) == (1, 1)
@@ -48,10 +48,10 @@ def test_wz_inw_and_cancel_each_bring_the_shop_to_the_ledger(three, shop, wareho
     seen = []
     for kind, quantity in [(Document.Kind.PZ, 10), (Document.Kind.WZ, 3), (Document.Kind.INW, 4)]:
         document = make_document(kind, warehouse, [(product, quantity)], approve=True)
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
         seen.append(shop.quantity(row))
     services.cancel(document, user=None)
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     seen.append(shop.quantity(row))
     # 10 received, 3 issued, counted 4, and back to 7 when the count is cancelled.
     assert seen == [10, 7, 4, 7]
@@ -60,11 +60,11 @@ def test_wz_inw_and_cancel_each_bring_the_shop_to_the_ledger(three, shop, wareho
 def test_a_second_drain_writes_nothing(three, shop, warehouse, receive_stock):
     integration, products, _rows = three
     receive_stock(warehouse, {products[0]: 5})
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     shop.reset_counters()
-    assert sync.drain(integration.pk).processed == 0
+    assert drain.drain(integration.pk).processed == 0
     # Even a forced re-check of every link writes nothing: the shop already matches.
-    result = sync.sync_links(integration, integration.links.values_list("pk", flat=True))
+    result = drain.sync_links(integration, integration.links.values_list("pk", flat=True))
     assert (result.processed, result.changed, shop_writes(shop)) == (3, 0, 0)
 
 
@@ -76,11 +76,11 @@ def test_a_newer_change_during_a_sync_keeps_the_mark_and_the_next_drain_writes_i
     claimed = outbox.claim(integration, limit=10, token="slow-task")
     receive_stock(warehouse, {products[0]: 2})  # committed while the task is in flight
 
-    result = sync.sync_claimed(integration, claimed, run=None, token="slow-task")
+    result = drain.sync_claimed(integration, claimed, run=None, token="slow-task")
 
     assert result.moved == 1
     assert link_of(products[0]).dirty is True
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     assert shop.quantity(rows[products[0].pk]) == 7
     assert link_of(products[0]).dirty is False
 
@@ -91,10 +91,10 @@ def test_a_task_repeated_after_a_newer_change_writes_the_current_quantity(
     integration, products, rows = three
     receive_stock(warehouse, {products[0]: 5})
     link_ids = [link_of(products[0]).pk]
-    sync.sync_links(integration, link_ids)
+    drain.sync_links(integration, link_ids)
     receive_stock(warehouse, {products[0]: 1})
-    sync.drain(integration.pk)
-    sync.sync_links(integration, link_ids)  # the first task, redelivered late
+    drain.drain(integration.pk)
+    drain.sync_links(integration, link_ids)  # the first task, redelivered late
     assert shop.quantity(rows[products[0].pk]) == 6
 
 
@@ -107,7 +107,7 @@ def test_only_the_integrations_warehouses_feed_its_shop(
     rows = link_shop(shop, integration, [product], dirty=True)
     receive_stock(main, {product: 4})
     receive_stock(other, {product: 100})
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     assert shop.quantity(rows[product.pk]) == 4
 
 
@@ -118,7 +118,7 @@ def test_a_product_missing_in_the_shop_breaks_its_link_instead_of_writing_zero(
     receive_stock(warehouse, {products[0]: 5, products[1]: 2})
     shop.store.delete_product(link_of(products[0]).ps_product_id)
 
-    result = sync.drain(integration.pk)
+    result = drain.drain(integration.pk)
 
     broken = link_of(products[0])
     assert (broken.state, broken.dirty) == (ProductLink.State.BROKEN, True)
@@ -126,7 +126,7 @@ def test_a_product_missing_in_the_shop_breaks_its_link_instead_of_writing_zero(
     assert (result.changed, result.failed) == (1, 1)
     assert shop.quantity(rows[products[1].pk]) == 2
     # Broken links are left out of drains: no retry storm.
-    assert sync.drain(integration.pk).processed == 0
+    assert drain.drain(integration.pk).processed == 0
     entry = SyncLogEntry.objects.get(outcome=SyncLogEntry.Outcome.FAILED)
     assert entry.message == "product not found in the shop"
 
@@ -136,11 +136,11 @@ def test_disabled_mode_sends_nothing_and_enabling_catches_up(three, shop, wareho
     Integration.objects.filter(pk=integration.pk).update(mode=Integration.Mode.DISABLED)
     receive_stock(warehouse, {products[0]: 5})
     shop.reset_counters()
-    assert sync.drain(integration.pk).processed == 0
+    assert drain.drain(integration.pk).processed == 0
     assert shop_writes(shop) == 0
     assert link_of(products[0]).dirty is True
     Integration.objects.filter(pk=integration.pk).update(mode=Integration.Mode.LOCAL_TO_PRESTA)
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     assert shop.quantity(rows[products[0].pk]) == 5
 
 
@@ -156,7 +156,7 @@ def test_shop_to_ledger_books_the_shops_quantities_as_an_inw_without_echo(
     shop.set_quantity(rows[products[2].pk], 1)
     shop.reset_counters()
 
-    result = sync.sync_links(integration, integration.links.values_list("pk", flat=True))
+    result = drain.sync_links(integration, integration.links.values_list("pk", flat=True))
 
     document = Document.objects.get(origin=Document.Origin.SHOP)
     assert (document.kind, document.status) == (Document.Kind.INW, Document.Status.APPROVED)
@@ -181,25 +181,9 @@ def test_shop_to_ledger_books_into_one_warehouse_so_totals_match(
     receive_stock(first, {product: 3})
     receive_stock(second, {product: 4})
     shop.set_quantity(rows[product.pk], 5)
-    sync.sync_links(integration, integration.links.values_list("pk", flat=True))
+    drain.sync_links(integration, integration.links.values_list("pk", flat=True))
     levels = dict(StockLevel.objects.values_list("warehouse__code", "quantity"))
     assert levels == {"A": 1, "B": 4}
-
-
-def test_dry_run_counts_differences_and_writes_nothing(
-    three, shop, warehouse, receive_stock, make_integration
-):
-    from integrations.models import SyncRun
-
-    integration, products, _rows = three
-    receive_stock(warehouse, {products[0]: 5, products[1]: 1})
-    run = SyncRun.objects.create(
-        integration=integration, kind="full", trigger="admin", dry_run=True
-    )
-    shop.reset_counters()
-    result = sync.sync_links(integration, integration.links.values_list("pk", flat=True), run=run)
-    assert (result.processed, result.changed, shop_writes(shop)) == (3, 2, 0)
-    assert link_of(products[0]).dirty is True
 
 
 @pytest.mark.postgres_only
@@ -214,7 +198,7 @@ def test_queries_per_chunk_do_not_grow_with_its_size(
     receive_stock(warehouse, dict.fromkeys(products[::2], 2))  # the shop holds 1 everywhere
     link_ids = list(integration.links.values_list("pk", flat=True))
     with django_assert_max_num_queries(10):
-        result = sync.sync_links(integration, link_ids)
+        result = drain.sync_links(integration, link_ids)
     assert result.changed == size  # every row differs: 2 or 0 wanted
 
 
@@ -227,11 +211,11 @@ def test_a_recheck_of_links_in_sync_rewrites_none_of_their_remembered_values(
     integration, products, rows = three
     receive_stock(warehouse, {products[0]: 5})
     link_ids = list(integration.links.values_list("pk", flat=True))
-    sync.sync_links(integration, link_ids)  # learns every row id and quantity
+    drain.sync_links(integration, link_ids)  # learns every row id and quantity
     shop.set_quantity(rows[products[1].pk], 0)  # unchanged: the shop already holds 0
 
     with CaptureQueriesContext(connection) as queries:
-        result = sync.sync_links(integration, link_ids)
+        result = drain.sync_links(integration, link_ids)
 
     updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
     remembered = [sql for sql in updates if "last_shop_quantity" in sql]
@@ -246,11 +230,11 @@ def test_values_seen_in_the_shop_are_remembered_only_where_they_changed(
     integration, products, rows = three
     receive_stock(warehouse, {products[0]: 5, products[1]: 2})
     link_ids = list(integration.links.values_list("pk", flat=True))
-    sync.sync_links(integration, link_ids)
+    drain.sync_links(integration, link_ids)
     first = link_of(products[0]).last_pushed_at
     shop.set_quantity(rows[products[1].pk], 9)  # drift on one row only
 
-    sync.sync_links(integration, link_ids)
+    drain.sync_links(integration, link_ids)
 
     links = list(integration.links.order_by("pk"))
     assert [(link.last_shop_quantity, link.last_pushed_quantity) for link in links] == [

@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from integrations import runs, sync
+from integrations import tasks
+from integrations.engine import drain, runs
 from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
 from integrations.prestashop import (
     RateLimited,
@@ -36,7 +37,7 @@ def test_a_429_with_retry_after_leaves_the_links_dirty_for_the_retry(dirty_pair,
     shop.load.configure(rate_limit=1, rate_window=60)  # the read passes, the write does not
 
     with pytest.raises(RateLimited) as raised:
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
 
     assert 1 <= raised.value.retry_after <= 60
     assert shop.counters()["rate_limited"] == 1
@@ -53,7 +54,7 @@ def test_a_429_without_retry_after_says_so(dirty_pair, shop):
     integration, _products, _rows = dirty_pair
     shop.load.configure(rate_limit=1, rate_window=60, retry_after=False)
     with pytest.raises(RateLimited) as raised:
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
     assert raised.value.retry_after is None
 
 
@@ -62,15 +63,15 @@ def test_a_maintenance_page_backs_the_links_off_and_a_later_pass_repairs_them(di
     shop.faults.add("maintenance")
 
     with pytest.raises(ShopTemporaryError):
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
 
     for link in links_of(integration):
         assert (link.dirty, link.state, link.failed_attempts) == (True, "failing", 1)
         assert link.next_attempt_at > timezone.now()
         assert link.last_error
-    assert sync.drain(integration.pk).processed == 0  # backing off: not hammered again
+    assert drain.drain(integration.pk).processed == 0  # backing off: not hammered again
     shop.faults.clear()
-    sync.sync_links(integration, [link.pk for link in links_of(integration)])
+    drain.sync_links(integration, [link.pk for link in links_of(integration)])
     assert [shop.quantity(rows[p.pk]) for p in products] == [5, 3]
     assert [link.state for link in links_of(integration)] == ["ok", "ok"]
 
@@ -80,7 +81,7 @@ def test_a_timeout_is_a_temporary_failure(dirty_pair, shop, settings):
     settings.INVSYNC_SHOP_READ_TIMEOUT = 0.3
     shop.faults.add("hang", seconds=1.5, count=1)
     with pytest.raises(ShopTemporaryError):
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
     assert [link.state for link in links_of(integration)] == ["failing", "failing"]
     assert shop_writes(shop) == 0
 
@@ -94,7 +95,7 @@ def test_a_wrong_key_stops_the_integration_with_the_reason_and_no_retry_storm(
     receive_stock(warehouse, {product: 5})
 
     with pytest.raises(ShopConfigError):
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
 
     integration.refresh_from_db()
     assert integration.halted_at is not None
@@ -102,9 +103,9 @@ def test_a_wrong_key_stops_the_integration_with_the_reason_and_no_retry_storm(
     link = ProductLink.objects.get(product=product)
     assert (link.dirty, link.failed_attempts) == (True, 0)
     shop.reset_counters()
-    assert sync.drain(integration.pk).processed == 0
+    assert drain.drain(integration.pk).processed == 0
     with pytest.raises(runs.SyncRefused):
-        runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+        tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
     assert shop.counters()["total"] == 0
 
 
@@ -116,7 +117,7 @@ def test_a_chunk_of_a_stopped_integration_fails_without_a_request(
     Integration.objects.filter(pk=integration.pk).update(chunk_size=2)
     integration.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=False):
-        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+        run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
     first, second = run.chunks.order_by("index")
     with pytest.raises(ShopConfigError):
         runs.sync_chunk(first.pk)
@@ -134,7 +135,7 @@ def test_a_shop_that_ignores_the_filter_writes_nothing(dirty_pair, shop):
     add_shop_products(shop, ["OTHER-1", "OTHER-2"])  # rows nobody asked for
     shop.faults.add("ignore_filter")
     with pytest.raises(UnexpectedResponse):
-        sync.drain(integration.pk)
+        drain.drain(integration.pk)
     assert shop_writes(shop) == 0
     assert [link.state for link in links_of(integration)] == ["failing", "failing"]
 
@@ -143,7 +144,7 @@ def test_a_write_accepted_but_not_applied_leaves_the_link_failing(dirty_pair, sh
     integration, products, rows = dirty_pair
     shop.faults.add("not_applied", count=1, methods={"PUT", "PATCH"})
 
-    result = sync.drain(integration.pk)
+    result = drain.drain(integration.pk)
 
     links = links_of(integration)
     assert (result.changed, result.failed) == (1, 1)
@@ -155,19 +156,19 @@ def test_a_write_accepted_but_not_applied_leaves_the_link_failing(dirty_pair, sh
     assert entry.link_id == failing[0].pk
     # The next pass (once its backoff is over) writes it for real.
     ProductLink.objects.filter(pk=failing[0].pk).update(next_attempt_at=None)
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     assert [shop.quantity(rows[p.pk]) for p in products] == [5, 3]
 
 
 def test_a_full_sync_rechecks_a_broken_link_after_it_is_relinked(dirty_pair, shop):
     integration, _products, _rows = dirty_pair
     shop.delete_product(links_of(integration)[0].ps_product_id)
-    sync.drain(integration.pk)
+    drain.drain(integration.pk)
     assert links_of(integration)[0].state == ProductLink.State.BROKEN
 
     new_id, new_row = add_shop_products(shop, ["F1-NEW"])["F1-NEW"]
     ProductLink.objects.filter(pk=links_of(integration)[0].pk).update(ps_product_id=new_id)
-    sync.sync_links(integration, [link.pk for link in links_of(integration)])
+    drain.sync_links(integration, [link.pk for link in links_of(integration)])
 
     assert links_of(integration)[0].state == ProductLink.State.OK
     assert shop.quantity(new_row) == 5
@@ -189,7 +190,7 @@ def test_a_row_deleted_between_the_read_and_the_write_breaks_its_link_and_the_re
 
     monkeypatch.setattr(PrestaShopClient, "fetch_stock", read_then_delete)
 
-    result = sync.drain(integration.pk)
+    result = drain.drain(integration.pk)
 
     assert (result.processed, result.changed, result.failed) == (2, 1, 1)
     broken, written = links_of(integration)
@@ -208,7 +209,7 @@ def test_a_row_deleted_between_the_read_and_the_write_breaks_its_link_and_the_re
 def test_failures_with_different_reasons_and_attempts_are_each_recorded_in_one_update(
     db, make_integration, make_product, make_links, django_assert_num_queries
 ):
-    from integrations import results
+    from integrations.engine import recording
 
     integration = make_integration()
     links = make_links(integration, [(make_product(), n) for n in range(1, 5)], dirty=True)
@@ -218,7 +219,7 @@ def test_failures_with_different_reasons_and_attempts_are_each_recorded_in_one_u
     now = timezone.now()
 
     with django_assert_num_queries(1):
-        results.mark_failures(links, reasons, state=ProductLink.State.FAILING, now=now)
+        recording.mark_failures(links, reasons, state=ProductLink.State.FAILING, now=now)
 
     stored = list(integration.links.order_by("pk"))
     assert [(link.state, link.failed_attempts, link.last_error) for link in stored] == [

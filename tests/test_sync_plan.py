@@ -1,13 +1,13 @@
 """plan_changes(): the pure diff between the ledger's wanted quantities and the shop's rows."""
 
-from integrations.prestashop import StockRead, StockRow
-from integrations.sync import (
+from integrations.engine.plan import (
     COMBINATION_NOT_FOUND,
     PRODUCT_NOT_FOUND,
     Change,
     LinkTarget,
     plan_changes,
 )
+from integrations.prestashop import StockRead, StockRow
 
 
 def row(stock_id, product, quantity, attribute=0) -> StockRow:

@@ -3,7 +3,7 @@
 import pytest
 from django_celery_results.models import TaskResult
 
-from integrations import runs
+from integrations import tasks
 from integrations.models import Integration, ProductLink, SyncRun
 from tests.fixtures.integrations import CLOSED_BROKER_URL, broker_pointed_at, shop_writes
 from warehouse import services
@@ -105,7 +105,7 @@ def test_a_full_sync_runs_its_chunks_on_the_worker_and_finishes(
     )
     shop.reset_counters()
 
-    run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+    run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
 
     def finished():
         run.refresh_from_db()
@@ -179,7 +179,7 @@ def test_a_full_sync_started_while_the_broker_is_down_is_sent_by_the_periodic_dr
     products = [make_product() for _ in range(4)]
     rows = link_shop(shop, integration, products, quantity=5)  # the ledger has 0 of each
     with broker_pointed_at(celery_worker_process.app, CLOSED_BROKER_URL):
-        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+        run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
     assert list(run.chunks.values_list("task_id", flat=True)) == ["", ""]
     SyncRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=2))
 
@@ -230,7 +230,7 @@ def test_two_worker_processes_share_the_integrations_request_budget(
     link_shop(shop, integration, products, quantity=1)  # every row differs: 3 requests each
     shop.load.configure(rate_limit=10, rate_window=60.0)  # the shop would answer 429 beyond
 
-    runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+    tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
 
     celery_worker_process.wait_for(lambda: shop.counters()["total"] >= 10, timeout=60)
     time.sleep(3)  # both processes still have chunks waiting: give them the chance to overrun
@@ -280,7 +280,7 @@ def test_a_shop_to_ledger_full_sync_on_the_worker_books_the_shop_and_writes_noth
         shop.set_quantity(rows[product.pk], quantity)
     shop.reset_counters()
 
-    run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+    run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
 
     def finished():
         run.refresh_from_db()

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy
 from django_celery_results.admin import TaskResultAdmin
 from django_celery_results.models import TaskResult
 
-from integrations import failed_tasks, views
+from integrations.admin import views
+from integrations.panel import failed_tasks
 
 
 class FailedTaskResultAdmin(TaskResultAdmin):

@@ -10,10 +10,11 @@ from django.urls import path
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from integrations import runs, views
+from integrations.admin import views
 from integrations.admin.filters import ErrorStateFilter
+from integrations.engine import estimates, runs
 from integrations.models import Integration, ProductLink
-from integrations.progress import describe_estimate
+from integrations.panel.progress import describe_estimate
 
 KEY_HELP = _(
     "The shop's webservice key. It is never shown again: leave the field empty to keep the "
@@ -152,7 +153,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         return {
             "can_run_sync": views.can_run_sync(request),
             "can_test_connection": self.has_change_permission(request, integration),
-            "estimate_text": describe_estimate(runs.estimate(integration)),
+            "estimate_text": describe_estimate(estimates.estimate(integration)),
             "active_run": runs.active_full_run(integration),
             "link_states": [
                 (label, states.get(value, 0)) for value, label in ProductLink.State.choices

@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from integrations import views
+from integrations.admin import views
 from integrations.admin.filters import AttentionFilter
 from integrations.models import ProductLink, SyncLogEntry
-from integrations.resync import resync_links
+from integrations.tasks import resync_links
 
 LINK_STATE_FIELDS = (
     "ps_stock_id",

@@ -12,9 +12,9 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from integrations import views
+from integrations.admin import views
 from integrations.models import SyncChunk, SyncRun
-from integrations.progress import run_progress
+from integrations.panel.progress import run_progress
 
 
 def chunk_labels() -> dict:
@@ -34,19 +34,17 @@ class SyncRunAdmin(admin.ModelAdmin):
         "progress",
         "changed",
         "failed",
-        "dry_run",
         "created_at",
         "finished_at",
     )
     list_display_links = ("id", "integration")
-    list_filter = ("status", "kind", "trigger", "dry_run", "integration")
+    list_filter = ("status", "kind", "trigger", "integration")
     list_select_related = ("integration",)
     fields = (
         "integration",
         "kind",
         "trigger",
         "triggered_by",
-        "dry_run",
         "created_at",
         "finished_at",
         "log_link",

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from integrations import failed_tasks, queues
 from integrations.models import Integration, SyncRun
-from integrations.progress import run_progress
+from integrations.panel import failed_tasks, queues
+from integrations.panel.progress import run_progress
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django_celery_beat.models import PeriodicTask
 
-from integrations import schedules
+from integrations.panel import schedules
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import cli, failed_tasks
+from integrations.panel import cli, failed_tasks
 
 
 class Command(BaseCommand):

@@ -8,11 +8,13 @@ finished with errors (some links failed, the rest were synced).
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from integrations import cli, runs
-from integrations.discrepancies import find_discrepancies
+from integrations import tasks
+from integrations.engine import estimates, runs
+from integrations.engine.discrepancies import find_discrepancies
 from integrations.models import SyncRun
+from integrations.panel import cli
+from integrations.panel.progress import describe_estimate
 from integrations.prestashop import PrestaShopError
-from integrations.progress import describe_estimate
 from integrations.reasons import describe_failure
 
 
@@ -51,7 +53,7 @@ class Command(BaseCommand):
             return
         if options["estimate"]:
             for integration in integrations:
-                estimate = describe_estimate(runs.estimate(integration))
+                estimate = describe_estimate(estimates.estimate(integration))
                 self.stdout.write(f"{integration.name}: {estimate}")
             return
         if options["dry_run"]:
@@ -92,7 +94,7 @@ class Command(BaseCommand):
         for integration in integrations:
             running = runs.active_full_run(integration)
             try:
-                run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
+                run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
             except runs.SyncRefused as exc:
                 refused.append(f"{integration.name}: {exc}")
                 continue

@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from integrations import cli
-from integrations.connection import check_connection
+from integrations.engine.connection import check_connection
 from integrations.models import Integration
+from integrations.panel import cli
 
 
 class Command(BaseCommand):

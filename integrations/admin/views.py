@@ -14,13 +14,13 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from integrations import runs
-from integrations.connection import check_connection
-from integrations.discrepancies import find_discrepancies
+from integrations import tasks
+from integrations.engine import runs
+from integrations.engine.connection import check_connection
+from integrations.engine.discrepancies import find_discrepancies
 from integrations.models import Integration, SyncChunk, SyncRun
+from integrations.panel.progress import run_progress
 from integrations.prestashop import PrestaShopError
-from integrations.progress import run_progress
-from integrations.resync import resync_links
 
 RUN_SYNC_PERMISSION = "integrations.run_sync"
 CHUNK_FIELDS = ("index", "status", "attempts", "processed", "changed", "failed", "error")
@@ -57,7 +57,7 @@ def start_sync(model_admin, request, object_id):
         raise PermissionDenied
     running = runs.active_full_run(integration)
     try:
-        run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN, user=request.user)
+        run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN, user=request.user)
     except runs.SyncRefused as exc:
         messages.error(request, _("The sync was not started: %(reason)s") % {"reason": exc})
         return HttpResponseRedirect(integration_url(integration))
@@ -120,7 +120,7 @@ def fix_discrepancies(model_admin, request, object_id):
         raise PermissionDenied
     wanted = [int(value) for value in request.POST.getlist("link") if value.isdigit()]
     link_ids = list(integration.links.filter(pk__in=wanted).values_list("pk", flat=True))
-    outcome = resync_links(link_ids)
+    outcome = tasks.resync_links(link_ids)
     if outcome.skipped:
         messages.warning(
             request, _("This integration does not send stock to the shop in its current mode.")

@@ -15,8 +15,8 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from integrations.engine.per_row import ValueByPk
 from integrations.models import Integration, ProductLink
-from integrations.per_row import ValueByPk
 
 # Links in prestashop_to_local mode take the shop as the truth: a ledger change must not be
 # pushed back (that is how a document booked from the shop would bounce back to it).

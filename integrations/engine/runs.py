@@ -5,27 +5,20 @@ made in the shop. Chunks are idempotent: a redelivered or repeated chunk rereads
 and the shop and writes only what still differs; its counters are added once.
 """
 
-import functools
 import logging
-import math
-import uuid
-from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import outbox
+from integrations.engine import outbox
+from integrations.engine.drain import sync_links
+from integrations.engine.recording import SyncResult
 from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
 from integrations.reasons import describe_failure
-from integrations.results import SyncResult
-from integrations.sync import follow_up, sync_links
 
 logger = logging.getLogger("integrations.sync")
-
-DEFAULT_MAX_IDS_PER_READ = 250  # the client's default ids per list request
-HISTORY_RUNS = 5
 
 
 class SyncRefused(Exception):
@@ -52,8 +45,8 @@ def active_full_run(integration: Integration) -> SyncRun | None:
     ).first()
 
 
-def start_full_sync(integration: Integration, *, trigger: str, user=None, dry_run=False) -> SyncRun:
-    """Create a full run split into chunks and enqueue them after commit.
+def start_full_sync(integration: Integration, *, trigger: str, user=None) -> SyncRun:
+    """Create a full run split into chunks (the caller sends them: tasks.start_full_sync).
 
     Returns the run already in progress instead when there is one (whoever started it);
     raises SyncRefused when the integration cannot sync.
@@ -66,27 +59,26 @@ def start_full_sync(integration: Integration, *, trigger: str, user=None, dry_ru
         return running
     try:
         with transaction.atomic():
-            run = _create_run(integration, trigger=trigger, user=user, dry_run=dry_run)
+            run = _create_run(integration, trigger=trigger, user=user)
     except IntegrityError:
         # Another request created it between our check and our insert (one_active_full_run).
         return active_full_run(integration)
     logger.info(
         "Integration inventory sync started: run=%s integration=%s trigger=%s products=%s "
-        "chunks=%s dry_run=%s",
+        "chunks=%s",
         run.pk,
         integration.pk,
         trigger,
         run.total,
         run.chunks_total,
-        dry_run,
     )
     return run
 
 
-def _create_run(integration, *, trigger, user, dry_run) -> SyncRun:
+def _create_run(integration, *, trigger, user) -> SyncRun:
     kind = SyncRun.Kind.SCHEDULED if trigger == SyncRun.Trigger.SCHEDULE else SyncRun.Kind.FULL
     run = SyncRun.objects.create(
-        integration=integration, kind=kind, trigger=trigger, triggered_by=user, dry_run=dry_run
+        integration=integration, kind=kind, trigger=trigger, triggered_by=user
     )
     link_ids = list(integration.links.order_by("pk").values_list("pk", flat=True))
     size = max(integration.chunk_size, 1)
@@ -103,38 +95,7 @@ def _create_run(integration, *, trigger, user, dry_run) -> SyncRun:
             run.created_at,
         )
     run.save(update_fields=["total", "chunks_total", "status", "started_at", "finished_at"])
-    if chunks:
-        transaction.on_commit(functools.partial(enqueue_chunks, run.pk), robust=True)
     return run
-
-
-def enqueue_chunks(run_id: int) -> int:
-    """Send the run's chunks not sent yet to the integrations queue; returns how many.
-
-    A chunk records its task id only once the broker took it, so the periodic drain can
-    re-send exactly the chunks whose enqueue failed (broker down), and no others.
-    """
-    from integrations.tasks import sync_chunk_task
-
-    sent = 0
-    for chunk_id in SyncChunk.objects.filter(
-        run_id=run_id, status=SyncChunk.Status.QUEUED, task_id=""
-    ).values_list("pk", flat=True):
-        task_id = str(uuid.uuid4())
-        try:
-            sync_chunk_task.apply_async((chunk_id,), task_id=task_id)
-        except Exception:
-            logger.warning(
-                "Integration inventory sync: could not enqueue chunk=%s of run=%s; "
-                "the periodic drain will send it again",
-                chunk_id,
-                run_id,
-                exc_info=True,
-            )
-            break
-        SyncChunk.objects.filter(pk=chunk_id, task_id="").update(task_id=task_id)
-        sent += 1
-    return sent
 
 
 def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
@@ -151,7 +112,6 @@ def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
     token = token or chunk.task_id or outbox.new_token()
     result = sync_links(integration, chunk.link_ids, run=run, token=token)
     finish_chunk(chunk_id, result)
-    follow_up(integration, result)
     return result
 
 
@@ -168,19 +128,16 @@ def _mark_started(chunk: SyncChunk) -> None:
 def finish_chunk(chunk_id: int, result: SyncResult) -> None:
     """Record a finished chunk once, add its counts to the run, finish the run if last."""
     chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
-    if chunk.run.dry_run:
-        changed, failed = result.changed, result.failed
-    else:
-        # Counted from the records, so writes made by an attempt that was retried count too.
-        changed = SyncLogEntry.objects.filter(
-            run_id=chunk.run_id,
-            link_id__in=chunk.link_ids,
-            outcome__in=[SyncLogEntry.Outcome.WRITTEN, SyncLogEntry.Outcome.BOOKED],
-        ).count()
-        failed = ProductLink.objects.filter(
-            pk__in=chunk.link_ids,
-            state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING],
-        ).count()
+    # Counted from the records, so writes made by an attempt that was retried count too.
+    changed = SyncLogEntry.objects.filter(
+        run_id=chunk.run_id,
+        link_id__in=chunk.link_ids,
+        outcome__in=[SyncLogEntry.Outcome.WRITTEN, SyncLogEntry.Outcome.BOOKED],
+    ).count()
+    failed = ProductLink.objects.filter(
+        pk__in=chunk.link_ids,
+        state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING],
+    ).count()
     _close_chunk(chunk, SyncChunk.Status.DONE, changed, failed, result.requests, "")
 
 
@@ -246,50 +203,3 @@ def _finish_run_if_complete(run_id: int) -> None:
             run.failed,
             run.requests,
         )
-
-
-@dataclass(frozen=True)
-class Estimate:
-    products: int
-    chunks: int
-    seconds: float
-    from_history: bool  # measured on recent runs, or a conservative guess from the rate limit
-
-
-def estimate(integration: Integration) -> Estimate:
-    """How long a full sync would take: measured throughput, else a cautious guess."""
-    products = integration.links.count()
-    chunks = math.ceil(products / max(integration.chunk_size, 1))
-    rate = measured_rate(integration)
-    if rate:
-        return Estimate(products, chunks, products / rate, True)
-    # No history: assume every row differs, so one read per id batch plus one write each.
-    requests = products + math.ceil(products / DEFAULT_MAX_IDS_PER_READ)
-    seconds = requests * 60 / max(integration.requests_per_minute, 1)
-    return Estimate(products, chunks, seconds, False)
-
-
-def measured_rate(integration: Integration) -> float | None:
-    """Products per second over the integration's recent finished full runs."""
-    runs = SyncRun.objects.filter(
-        integration=integration,
-        kind__in=SyncRun.FULL_KINDS,
-        status__in=[SyncRun.Status.DONE, SyncRun.Status.DONE_WITH_ERRORS],
-        dry_run=False,
-        started_at__isnull=False,
-        finished_at__isnull=False,
-        processed__gt=0,
-    ).values_list("processed", "started_at", "finished_at")[:HISTORY_RUNS]
-    processed = seconds = 0.0
-    for count, started, finished in runs:
-        processed += count
-        seconds += max((finished - started).total_seconds(), 0.001)
-    return processed / seconds if processed else None
-
-
-def eta_seconds(run: SyncRun) -> float | None:
-    """Seconds left for an active run, from its own progress so far."""
-    if not run.is_active or not run.started_at or not run.processed:
-        return None
-    elapsed = (timezone.now() - run.started_at).total_seconds()
-    return max(run.total - run.processed, 0) * elapsed / run.processed

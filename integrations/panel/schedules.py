@@ -176,9 +176,9 @@ def on_integration_deleted(sender, instance, *, using="default", **kwargs) -> No
 
 
 RECEIVER_UIDS = {
-    "post_migrate": "integrations.schedules.ensure",
-    "post_save": "integrations.schedules.follow_integration",
-    "post_delete": "integrations.schedules.drop_integration",
+    "post_migrate": "integrations.panel.schedules.ensure",
+    "post_save": "integrations.panel.schedules.follow_integration",
+    "post_delete": "integrations.panel.schedules.drop_integration",
 }
 
 

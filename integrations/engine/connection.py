@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from integrations import shop
+from integrations.engine import shop
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopError
 from integrations.reasons import failure_lines

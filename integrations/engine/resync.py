@@ -3,7 +3,8 @@
 The links are marked dirty through the outbox (version + 1, so no claim in flight can clear
 them with an older value), their back-off is lifted (an operator asking means "now", whatever
 the state: failing and broken links included), and one drain per integration is enqueued after
-commit. If the broker is down the marks stay and the periodic drain sends them.
+commit by the caller (tasks.resync_links). If the broker is down the marks stay and the
+periodic drain sends them.
 """
 
 from collections import defaultdict
@@ -13,19 +14,19 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
-from integrations import outbox
+from integrations.engine import outbox
 from integrations.models import Integration, ProductLink
-from integrations.receivers import schedule_drains
 
 
 @dataclass
 class ResyncOutcome:
     queued: int = 0  # links marked and due now
     skipped: dict[int, int] = field(default_factory=dict)  # integration id -> links not pushed
+    drain_ids: set[int] = field(default_factory=set)  # integrations to drain after commit
 
 
-def resync_links(link_ids: Iterable[int]) -> ResyncOutcome:
-    """Mark these links dirty and due now, then drain their integrations after commit."""
+def mark_for_resync(link_ids: Iterable[int]) -> ResyncOutcome:
+    """Mark these links dirty and due now; the outcome names the integrations to drain."""
     outcome = ResyncOutcome()
     by_integration: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for pk, integration_id, product_id in ProductLink.objects.filter(
@@ -44,8 +45,7 @@ def resync_links(link_ids: Iterable[int]) -> ResyncOutcome:
                 continue
             outbox.mark([product_id for _, product_id in links], integration_ids=[integration_id])
             outcome.queued += make_due([pk for pk, _ in links])
-        if pushing:
-            schedule_drains(pushing)
+    outcome.drain_ids = pushing
     return outcome
 
 

@@ -5,10 +5,10 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from integrations.demo import DemoError, default_console, exit_on_termination
-from integrations.demo_admin import check, runserver, serve_admin
-from integrations.management.commands.demo import _Stream
-from integrations.processes import ChildFailed
+from demo.demo import DemoError, default_console, exit_on_termination
+from demo.demo_admin import check, runserver, serve_admin
+from demo.management.commands.demo import _Stream
+from demo.processes import ChildFailed
 
 
 class Command(BaseCommand):

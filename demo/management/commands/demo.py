@@ -1,14 +1,14 @@
-"""manage.py demo: the whole sync on one machine (scripts/demo.sh runs it; integrations.demo)."""
+"""manage.py demo: the whole sync on one machine (scripts/demo.sh runs it; demo.demo)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from integrations.demo import DemoError, DemoOptions, default_console, exit_on_termination, run_demo
-from integrations.demo_steps import StepFailed
+from demo.demo import DemoError, DemoOptions, default_console, exit_on_termination, run_demo
+from demo.demo_steps import StepFailed
+from demo.processes import ChildFailed
+from integrations.engine.runs import SyncRefused
 from integrations.linking import LinkingError
 from integrations.prestashop import PrestaShopError
-from integrations.processes import ChildFailed
-from integrations.runs import SyncRefused
 
 
 class _Stream:

@@ -1,5 +1,5 @@
 """The engine's door to a shop: a configured client, and what a shop-wide failure does to
-the integration. Per-link outcomes are recorded by integrations.results."""
+the integration. Per-link outcomes are recorded by integrations.engine.recording."""
 
 import logging
 

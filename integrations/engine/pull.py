@@ -11,10 +11,10 @@ of an integration in this mode.
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import outbox, results, shop
+from integrations.engine import outbox, recording, shop
+from integrations.engine.plan import feed_warehouse_ids, plan_changes, targets_of
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
 from integrations.prestashop import PrestaShopError
-from integrations.sync import feed_warehouse_ids, plan_changes, targets_of
 from warehouse import services
 from warehouse.models import Document, Warehouse
 from warehouse.selectors import stock_totals
@@ -28,9 +28,9 @@ def target_warehouse(integration: Integration) -> Warehouse | None:
 
 def pull_links(
     integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
-) -> results.SyncResult:
+) -> recording.SyncResult:
     """Read the shop's rows for the claimed links and book differences as one approved INW."""
-    links = results.load_links(claimed)
+    links = recording.load_links(claimed)
     warehouse = target_warehouse(integration)
     product_ids = [link.product_id for link in links]
     totals = stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
@@ -40,13 +40,11 @@ def pull_links(
         read = client.fetch_stock({link.ps_product_id for link in links})
         requests = client.requests_sent
     except PrestaShopError as exc:
-        results.record_abort(integration, links, exc)
+        recording.record_abort(integration, links, exc)
         raise
     finally:
         client.close()
     plan = plan_changes(targets_of(links), totals, read)
-    if run is not None and run.dry_run:
-        return results.dry_run_result(links, plan, requests=requests)
     counted, refused = counted_quantities(plan, links, totals, own, warehouse)
     document = book(integration, warehouse, counted, run) if counted else None
     return _record(
@@ -91,11 +89,11 @@ def book(integration: Integration, warehouse: Warehouse, counted: dict[int, int]
 def _record(integration, links, claimed, plan, counted, refused, document, run, token, requests):
     now = timezone.now()
     booked = {c.link_id: c for c in plan.changes if c.link_id not in refused}
-    results.remember_rows(links, plan, {}, now)
+    recording.remember_rows(links, plan, {}, now)
     ok = [*plan.in_sync, *booked]
     cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
-    results.mark_failures(links, plan.missing, state=ProductLink.State.BROKEN, now=now)
-    results.mark_failures(links, refused, state=ProductLink.State.FAILING, now=now)
+    recording.mark_failures(links, plan.missing, state=ProductLink.State.BROKEN, now=now)
+    recording.mark_failures(links, refused, state=ProductLink.State.FAILING, now=now)
     by_id = {link.pk: link for link in links}
     SyncLogEntry.objects.bulk_create(
         SyncLogEntry(
@@ -110,12 +108,12 @@ def _record(integration, links, claimed, plan, counted, refused, document, run, 
         )
         for pk, change in booked.items()
     )
-    result = results.SyncResult(
+    result = recording.SyncResult(
         processed=len(links),
         changed=len(booked),
         failed=len(plan.missing) + len(refused),
         requests=requests,
         moved=len(ok) - cleared,
     )
-    results.log_pass(integration, run, result)
+    recording.log_pass(integration, run, result)
     return result

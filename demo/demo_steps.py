@@ -1,5 +1,5 @@
 """The demo's steps that show something: the data, linking, the full sync, a goods issue, the
-summary. Each prints what it did on a rich Console; integrations.demo runs them in order."""
+summary. Each prints what it did on a rich Console; demo.demo runs them in order."""
 
 import time
 from collections.abc import Callable
@@ -10,13 +10,14 @@ from django.conf import settings
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from integrations import runs
-from integrations.demo_shop import DemoShop
+from demo.demo_data import load_demo_catalogue
+from demo.demo_shop import DemoShop
+from integrations import tasks
+from integrations.engine import estimates
 from integrations.linking import LinkReport, describe_row
 from integrations.models import Integration, ProductLink, SyncRun
-from integrations.progress import describe_estimate, run_progress
+from integrations.panel.progress import describe_estimate, run_progress
 from warehouse import services
-from warehouse.demo_data import load_demo_catalogue
 from warehouse.models import Document, StockLevel, Warehouse
 from warehouse.selectors import stock_totals
 
@@ -93,8 +94,8 @@ def describe_links(console: Console, report: LinkReport) -> None:
 
 def full_sync(integration: Integration, admin, worker, console: Console, timeout: float):
     """Start a full sync (its chunks go to the worker) and follow it with a progress bar."""
-    console.print("\n" + describe_estimate(runs.estimate(integration)))
-    run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.DEMO, user=admin)
+    console.print("\n" + describe_estimate(estimates.estimate(integration)))
+    run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.DEMO, user=admin)
     console.print(
         f"Full sync run #{run.pk}: {run.total} products in {run.chunks_total} chunks, "
         "sent to the worker"

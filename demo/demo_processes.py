@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from integrations.processes import Child, worker_command
+from demo.processes import Child, worker_command
 from prestashop_sim.testing import ProcessHandle, simulator_command
 
 

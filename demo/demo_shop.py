@@ -10,7 +10,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from warehouse.demo_data import DemoProduct
+from demo.demo_data import DemoProduct
 
 GROUP_SIZES = (2, 4)  # combinations per shop product that has them
 

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import runs
+from integrations.engine import estimates
 from integrations.models import SyncRun
 
 
@@ -37,7 +37,7 @@ def run_progress(run: SyncRun) -> Progress:
     percent = 100 if not run.total and not run.is_active else 0
     if run.total:
         percent = min(100, run.processed * 100 // run.total)
-    eta = runs.eta_seconds(run)
+    eta = estimates.eta_seconds(run)
     rate = measured_rate(run)
     return Progress(
         run_id=run.pk,
@@ -79,7 +79,7 @@ def format_duration(seconds: float) -> str:
     return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
-def describe_estimate(estimate: runs.Estimate) -> str:
+def describe_estimate(estimate: estimates.Estimate) -> str:
     """One sentence: products, chunk jobs and the expected time, with where it comes from."""
     source = (
         _("measured on recent runs")

@@ -1,10 +1,12 @@
 """What the periodic drain (celery beat, every minute) and the nightly schedule do.
 
 The drain catches every mark an after-commit enqueue missed (broker down, worker lost),
-frees stale claims, re-sends chunks whose enqueue was lost, and prunes the audit log.
+frees stale claims, finds chunks whose enqueue was lost, and prunes the audit log. What must be
+sent (drains, chunks) is returned to the caller: tasks.py sends it.
 """
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import outbox, runs
+from integrations.engine import outbox, runs
 from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
 
 logger = logging.getLogger("integrations.sync")
@@ -32,20 +34,25 @@ def prune_log(*, now=None) -> int:
     return deleted
 
 
-def recover_chunks(*, now=None) -> int:
-    """Re-send chunks whose enqueue failed; fail chunks whose task is gone; returns count."""
+def runs_with_unsent_chunks(*, now=None) -> list[int]:
+    """Active runs with chunks whose enqueue failed (older than the after-commit's chance)."""
     now = now or timezone.now()
-    unsent = (
+    return list(
         SyncChunk.objects.filter(
             status=SyncChunk.Status.QUEUED,
             task_id="",
             run__status__in=SyncRun.ACTIVE,
             run__created_at__lt=now - UNSENT_CHUNK_GRACE,
         )
+        .order_by()
         .values_list("run_id", flat=True)
         .distinct()
     )
-    resent = sum(runs.enqueue_chunks(run_id) for run_id in unsent)
+
+
+def fail_lost_chunks(*, now=None) -> int:
+    """Fail chunks whose task is gone; returns how many."""
+    now = now or timezone.now()
     # A running chunk older than any task may live, or a sent chunk of a run older than
     # the run timeout, lost its task (a worker killed, a broker that lost messages).
     lost = SyncChunk.objects.filter(
@@ -56,9 +63,10 @@ def recover_chunks(*, now=None) -> int:
             run__created_at__lt=now - run_timeout(),
         )
     ).values_list("pk", flat=True)
+    lost = list(lost)
     for chunk_id in lost:
         runs.fail_chunk(chunk_id, _("The task running this chunk was lost."))
-    return resent + len(lost)
+    return len(lost)
 
 
 def run_timeout() -> timedelta:
@@ -66,29 +74,35 @@ def run_timeout() -> timedelta:
     return timedelta(hours=settings.INVSYNC_RUN_TIMEOUT_HOURS)
 
 
-def drain_all(enqueue_drain) -> dict[str, int]:
-    """One periodic pass; ``enqueue_drain(integration_id)`` sends a drain task."""
-    counts = {
-        "reaped": outbox.reap_stale_claims(),
-        "pruned": prune_log(),
-        "chunks": recover_chunks(),
-        "drains": 0,
-    }
-    for integration_id in outbox.pending_integration_ids():
-        enqueue_drain(integration_id)
-        counts["drains"] += 1
-    logger.info("Integration inventory sync periodic drain: %s", counts)
-    return counts
+@dataclass
+class Housekeeping:
+    """What one periodic pass did, and what it leaves for tasks.py to send."""
+
+    reaped: int = 0
+    pruned: int = 0
+    lost_chunks: int = 0
+    drain_ids: list[int] = field(default_factory=list)  # integrations with due marks
+    unsent_run_ids: list[int] = field(default_factory=list)  # runs with chunks to re-send
 
 
-def start_nightly_runs() -> list[int]:
-    """The 02:00 full sync of every integration that can sync; returns the run ids.
+def housekeeping() -> Housekeeping:
+    """One periodic pass: free stale claims, prune the log, fail lost chunks, find work."""
+    done = Housekeeping(
+        reaped=outbox.reap_stale_claims(),
+        pruned=prune_log(),
+        lost_chunks=fail_lost_chunks(),
+        unsent_run_ids=runs_with_unsent_chunks(),
+        drain_ids=outbox.pending_integration_ids(),
+    )
+    logger.info("Integration inventory sync periodic drain: %s", done)
+    return done
+
+
+def nightly_integrations():
+    """The integrations the 02:00 full sync covers: every one that can sync.
 
     In prestashop_to_local mode that run reads the shop back into the ledger.
     """
-    started = []
-    for integration in Integration.objects.filter(active=True, halted_at__isnull=True).exclude(
+    return Integration.objects.filter(active=True, halted_at__isnull=True).exclude(
         mode=Integration.Mode.DISABLED
-    ):
-        started.append(runs.start_full_sync(integration, trigger=SyncRun.Trigger.SCHEDULE).pk)
-    return started
+    )

@@ -15,9 +15,9 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import outbox, shop
+from integrations.engine import outbox, shop
+from integrations.engine.per_row import ValueByPk
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
-from integrations.per_row import ValueByPk
 from integrations.prestashop import PrestaShopError, RateLimited, ShopConfigError
 from integrations.reasons import describe_failure
 from warehouse.models import StockMovement
@@ -142,16 +142,6 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
     )
     log_pass(integration, run, result)
     return result
-
-
-def dry_run_result(links, plan, *, requests) -> SyncResult:
-    """A report-only pass: counts what would change, touches nothing."""
-    return SyncResult(
-        processed=len(links),
-        changed=len(plan.changes),
-        failed=len(plan.missing),
-        requests=requests,
-    )
 
 
 def log_pass(integration: Integration, run: SyncRun | None, result: SyncResult) -> None:

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
 
-from integrations.discrepancies import DiscrepancyReport
+from integrations.engine.discrepancies import DiscrepancyReport
 from integrations.models import Integration, SyncRun
-from integrations.progress import run_progress
-from integrations.queues import BrokerUnreachable, check_broker, workers
+from integrations.panel.progress import run_progress
+from integrations.panel.queues import BrokerUnreachable, check_broker, workers
 
 EXIT_DONE_WITH_ERRORS = 2
 

@@ -24,13 +24,13 @@ from django.core.management import call_command
 from django.db import connection
 from rich.console import Console
 
-from integrations import connection as shop_connection
-from integrations import demo_state, demo_steps
-from integrations.demo_processes import running_simulator, running_worker
-from integrations.demo_shop import build_demo_shop
+from demo import demo_state, demo_steps
+from demo.demo_data import demo_products
+from demo.demo_processes import running_simulator, running_worker
+from demo.demo_shop import build_demo_shop
+from integrations.engine import connection as shop_connection
 from integrations.linking import link_products
 from integrations.models import Integration
-from warehouse.demo_data import demo_products
 
 DEMO_DIR_NAME = "demo"
 ADMIN_LOGS = ("admin-worker.log", "admin-simulator.log")  # scripts/admin.sh's children

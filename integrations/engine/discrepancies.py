@@ -6,11 +6,11 @@ query per chunk, and writes nothing anywhere: not to the shop, not to the links.
 
 from dataclasses import dataclass, field
 
-from integrations import shop
+from integrations.engine import shop
+from integrations.engine.plan import desired_quantities, plan_changes, targets_of
 from integrations.models import Integration, ProductLink
 from integrations.prestashop import PrestaShopError
 from integrations.reasons import described
-from integrations.sync import desired_quantities, plan_changes, targets_of
 
 
 @dataclass(frozen=True)

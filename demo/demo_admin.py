@@ -16,10 +16,10 @@ from collections.abc import Callable
 from django.conf import settings
 from rich.console import Console
 
-from integrations import connection as shop_connection
-from integrations.demo import DemoError, demo_var_dir, quiet_logging
-from integrations.demo_processes import running_worker, serving_simulator
-from integrations.demo_state import CATALOGUE_FILE, read_shop_record, shop_differences
+from demo.demo import DemoError, demo_var_dir, quiet_logging
+from demo.demo_processes import running_worker, serving_simulator
+from demo.demo_state import CATALOGUE_FILE, read_shop_record, shop_differences
+from integrations.engine import connection as shop_connection
 from integrations.models import Integration
 
 WORKER_CONCURRENCY = 2

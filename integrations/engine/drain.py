@@ -1,0 +1,64 @@
+"""Sync passes over claimed links: the drain of dirty marks, and a chosen batch of links.
+
+A pass claims links through the outbox, syncs them by the integration's mode (push to the
+shop, or pull the shop into the ledger) and always releases its claims. What must happen next
+(links that moved while held need another drain) is reported in the result, never enqueued
+here: this package knows nothing of Celery.
+"""
+
+from collections.abc import Iterable
+
+from integrations.engine import outbox, pull, push, shop
+from integrations.engine.recording import SyncResult
+from integrations.models import Integration, SyncRun
+
+MAX_DRAIN_PASSES = 50
+
+
+def sync_links(
+    integration: Integration,
+    link_ids: Iterable[int],
+    *,
+    run: SyncRun | None = None,
+    token: str | None = None,
+) -> SyncResult:
+    """Claim these links (any state) and bring their shop rows to the ledger. Idempotent."""
+    token = token or outbox.new_token()
+    ids = list(link_ids)
+    claimed = outbox.claim(integration, limit=len(ids), token=token, link_ids=ids)
+    return sync_claimed(integration, claimed, run=run, token=token)
+
+
+def sync_claimed(
+    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+) -> SyncResult:
+    """Sync links this token has claimed, by the integration's mode; always releases them."""
+    if not claimed:
+        return SyncResult()
+    try:
+        if integration.mode == Integration.Mode.PRESTASHOP_TO_LOCAL:
+            return pull.pull_links(integration, claimed, run=run, token=token)
+        return push.push_claimed(integration, claimed, run=run, token=token)
+    finally:
+        outbox.release(claimed, token=token)
+
+
+def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
+    """Sync every due dirty link of one integration, in chunk-sized passes. Idempotent.
+
+    A result with ``moved`` > 0 means links changed while this pass held them: they stay
+    dirty, and the caller must make sure a drain comes for them.
+    """
+    integration = Integration.objects.get(pk=integration_id)
+    total = SyncResult()
+    if integration.mode != Integration.Mode.LOCAL_TO_PRESTA or not shop.can_sync(integration):
+        return total  # marks stay; enabling or un-halting the integration catches up
+    token = token or outbox.new_token()
+    seen: set[int] = set()
+    for _pass in range(MAX_DRAIN_PASSES):
+        claimed = outbox.claim(integration, limit=integration.chunk_size, token=token, exclude=seen)
+        if not claimed:
+            break
+        seen.update(claimed)
+        total = total + sync_claimed(integration, claimed, run=None, token=token)
+    return total

@@ -1,0 +1,124 @@
+"""Pushing: write the planned changes to the shop, check they were applied, record it.
+
+push_changes() and verify_writes() only talk to the shop; push_claimed() reads the ledger and
+the shop for claimed links, writes only what differs and records every outcome. No network
+call happens inside a database transaction.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from integrations.engine import recording, shop
+from integrations.engine.plan import (
+    PRODUCT_NOT_FOUND,
+    Change,
+    desired_quantities,
+    plan_changes,
+    targets_of,
+)
+from integrations.models import Integration, SyncRun
+from integrations.prestashop import (
+    PrestaShopError,
+    ShopConfigError,
+    ShopPermanentError,
+    ShopTemporaryError,
+    StockRow,
+    StockRowNotFound,
+    WriteNotApplied,
+)
+from integrations.reasons import describe_failure
+
+STOCK_ROW_NOT_FOUND = _("stock row not found in the shop")
+NOT_APPLIED = _("accepted but not applied")
+
+
+@dataclass
+class PushResult:
+    written: dict[int, StockRow] = field(default_factory=dict)  # link id -> echoed row
+    not_applied: dict[int, str] = field(default_factory=dict)
+    broken: dict[int, str] = field(default_factory=dict)
+    untouched: list[int] = field(default_factory=list)  # not attempted after an abort
+    unverified: list[int] = field(default_factory=list)  # written, but the re-read failed
+    aborted: PrestaShopError | None = None
+
+
+def push_changes(client, changes: Iterable[Change]) -> PushResult:
+    """Write each change; stop at the first shop-wide failure (rate limit, key, outage)."""
+    result = PushResult()
+    pending = list(changes)
+    for position, change in enumerate(pending):
+        try:
+            result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
+        except WriteNotApplied as exc:
+            result.not_applied[change.link_id] = describe_failure(exc)
+        except StockRowNotFound:
+            result.broken[change.link_id] = str(STOCK_ROW_NOT_FOUND)
+        except ShopPermanentError as exc:
+            result.broken[change.link_id] = describe_failure(exc)
+        except (ShopConfigError, ShopTemporaryError) as exc:
+            result.aborted = exc
+            result.untouched = [c.link_id for c in pending[position:]]
+            break
+    return result
+
+
+def verify_writes(client, push: PushResult) -> None:
+    """Re-read the written rows in one bulk read: a row still holding another quantity was
+    accepted but not applied (a module or an override may undo a write; its echo cannot tell).
+
+    Costs one list read per pass that wrote something; INVSYNC_VERIFY_WRITES=False skips it.
+    If the re-read fails, the writes stay unverified: their marks are kept for the retry.
+    """
+    if not push.written or not settings.INVSYNC_VERIFY_WRITES:
+        return
+    if push.aborted is not None:
+        push.unverified = list(push.written)
+        return
+    try:
+        read = client.fetch_stock({row.id_product for row in push.written.values()})
+    except PrestaShopError as exc:
+        push.unverified, push.aborted = list(push.written), exc
+        return
+    for link_id, sent in list(push.written.items()):
+        row = read.rows.get(sent.key)
+        if row is None:
+            push.broken[link_id] = str(PRODUCT_NOT_FOUND)
+        elif row.quantity != sent.quantity:
+            push.not_applied[link_id] = (
+                f"{NOT_APPLIED}: {sent.quantity} → {row.quantity} (id_stock_available {row.id})"
+            )
+        else:
+            continue
+        del push.written[link_id]
+
+
+def push_claimed(
+    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+) -> recording.SyncResult:
+    """Bring the claimed links' shop rows to the ledger and record every outcome."""
+    links = recording.load_links(claimed)
+    desired = desired_quantities(integration, [link.product_id for link in links])
+    client = shop.client_for(integration)
+    try:
+        try:
+            read = client.fetch_stock({link.ps_product_id for link in links})
+        except PrestaShopError as exc:
+            recording.record_abort(integration, links, exc)
+            raise
+        plan = plan_changes(targets_of(links), desired, read)
+        push = push_changes(client, plan.changes)
+        verify_writes(client, push)
+        requests = client.requests_sent
+    finally:
+        client.close()
+    outcome = recording.record_push(
+        integration, links, claimed, plan, push, run=run, token=token, requests=requests
+    )
+    if push.aborted is not None:
+        untouched = [link for link in links if link.pk in set(push.untouched)]
+        recording.record_abort(integration, untouched, push.aborted)
+        raise push.aborted
+    return outcome
