@@ -21,6 +21,11 @@ NO_PATCH = gettext_noop(
     "The API key may not use PATCH on stock_availables; the slower full PUT will be used."
 )
 
+NO_URL_REWRITING = gettext_noop(
+    "The shop has no URL rewriting: /api/ is not found, but the webservice answers at "
+    "webservice/dispatcher.php. Enter the shop address ending in /webservice/dispatcher.php."
+)
+
 
 def read_resources(document) -> dict[str, set[str]]:
     """resource -> allowed methods ("GET", "PUT", ...) from the XML of GET /api/."""
