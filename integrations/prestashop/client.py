@@ -12,13 +12,12 @@ Either format is parsed from whatever Content-Type the shop answers with.
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import requests
 
-from . import batch, parsing, query, writes
-from .access import NO_URL_REWRITING, build_report, major_version, read_resources
+from . import access, batch, parsing, query, reads, writes
+from .access import major_version
 from .address import API
 from .batch import BatchNotSupported
 from .errors import PrestaShopError, ShopConfigError, UnexpectedResponse, WriteNotApplied
@@ -110,12 +109,13 @@ class PrestaShopClient:
         it answers there, the report names that address as a problem to fix (the address
         the operator enters decides the form; nothing switches silently).
         """
+        params = self._shop_params()
         try:
-            report = self._access_report()
+            report = access.fetch_report(self._transport, params)
         except ShopConfigError as exc:
             if exc.status != 404 or self._transport.address.form != API:
                 raise
-            return self._access_without_rewriting(exc)
+            return access.fetch_report_without_rewriting(self._transport, params, exc)
         if "PATCH" not in report.resources.get("stock_availables", set()):
             self._patch_refused = True  # no point trying PATCH first on every write
         return report
@@ -139,9 +139,10 @@ class PrestaShopClient:
         )
         for product_filter in plan:
             params_for = self._stock_page_params(product_filter.value)
-            for item in self._pages(STOCK, params_for, page_size=query.STOCK_PAGE_SIZE):
+            items = reads.pages(self._transport, STOCK, params_for, page_size=query.STOCK_PAGE_SIZE)
+            for item in items:
                 row = parsing.stock_row(item)
-                self._check_row(row, product_filter, rows)
+                reads.check_row(row, product_filter, rows, shop_id=self.shop_id)
                 if row.id_product in product_filter.wanted:
                     rows[row.key] = row
         found = {product_id for product_id, _ in rows}
@@ -226,9 +227,8 @@ class PrestaShopClient:
 
     def iter_catalogue(self) -> Iterator[CatalogueItem]:
         """Every product (attribute 0) and combination with its reference and EAN-13."""
-        for item in self._pages(
-            ("products", "product"), self._catalogue_params(query.PRODUCT_DISPLAY)
-        ):
+        product_params = self._catalogue_params(query.PRODUCT_DISPLAY)
+        for item in reads.pages(self._transport, ("products", "product"), product_params):
             yield CatalogueItem(
                 id_product=parsing.int_field(item, "id"),
                 id_product_attribute=0,
@@ -236,7 +236,8 @@ class PrestaShopClient:
                 ean13=parsing.text_field(item, "ean13"),
             )
         combination_params = self._catalogue_params(query.COMBINATION_DISPLAY)
-        for item in self._pages(("combinations", "combination"), combination_params):
+        names = ("combinations", "combination")
+        for item in reads.pages(self._transport, names, combination_params):
             yield CatalogueItem(
                 id_product=parsing.int_field(item, "id_product"),
                 id_product_attribute=parsing.int_field(item, "id"),
@@ -245,28 +246,6 @@ class PrestaShopClient:
             )
 
     # -- internals ---------------------------------------------------------------------
-
-    def _access_report(self) -> AccessReport:
-        reply = self._transport.send("GET", "", params=self._shop_params())
-        resources = read_resources(parsing.parse_body(reply.body, reply.content_type))
-        address = self._transport.address
-        report = build_report(self._transport.version or "", resources)
-        return replace(report, address_form=address.form, endpoint=address.root)
-
-    def _access_without_rewriting(self, not_found: ShopConfigError) -> AccessReport:
-        """The report from webservice/dispatcher.php when /api/ is a 404, or the 404 itself."""
-        address = self._transport.address
-        self._transport.address = address.dispatcher_form()
-        try:
-            report = self._access_report()
-        except PrestaShopError as exc:
-            # A key or permission refusal there is the webservice answering: say that.
-            if isinstance(exc, ShopConfigError) and exc.status not in (None, 404):
-                raise
-            raise not_found from None
-        finally:
-            self._transport.address = address
-        return replace(report, problems=[NO_URL_REWRITING, *report.problems])
 
     def _shop_params(self) -> list[tuple[str, str]]:
         return [] if self.shop_id is None else [("id_shop", str(self.shop_id))]
@@ -293,57 +272,6 @@ class PrestaShopClient:
         reply = self._transport.send("GET", STOCK[0], params=params)
         rows = [parsing.stock_row(item) for item in parsing.list_items(_parse(reply), *STOCK)]
         return [row for row in rows if not row.depends_on_stock][:2]
-
-    def _pages(
-        self, names: tuple[str, str], params_for, *, page_size: int | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Items of a list read, page by page until a page is short."""
-        plural, singular = names
-        size = page_size or query.PAGE_SIZE
-        offset, seen = 0, set()
-        while True:
-            reply = self._transport.send("GET", plural, params=params_for(offset))
-            items = parsing.list_items(_parse(reply), plural, singular)
-            if len(items) > size:
-                raise UnexpectedResponse(
-                    f"the shop sent {len(items)} {plural} for a page of {size} "
-                    "— it may be ignoring `limit`"
-                )
-            for item in items:
-                item_id = parsing.int_field(item, "id")
-                if item_id in seen:
-                    raise UnexpectedResponse(
-                        f"the shop sent {singular} {item_id} twice while paging "
-                        "— it may be ignoring `limit` or `sort`"
-                    )
-                seen.add(item_id)
-                yield item
-            if len(items) < size:
-                return
-            offset += size
-
-    def _check_row(self, row: StockRow, asked: query.ProductFilter, rows: dict) -> None:
-        if not asked.covers(row.id_product):
-            raise UnexpectedResponse(
-                "the shop returned stock rows for products that were not asked for "
-                f"(product {row.id_product}) — it may be ignoring filters"
-            )
-        if self.shop_id is not None and not self._in_shop(row):
-            raise UnexpectedResponse(
-                f"the shop returned stock row {row.id} of shop {row.id_shop} (group "
-                f"{row.id_shop_group}) when asked for shop {self.shop_id} "
-                "— it may be ignoring id_shop"
-            )
-        if row.key in rows:
-            raise UnexpectedResponse(
-                f"the shop has two stock rows ({rows[row.key].id} and {row.id}) for product "
-                f"{row.id_product}, combination {row.id_product_attribute}; in a multistore "
-                "shop, set the shop id of the integration"
-            )
-
-    def _in_shop(self, row: StockRow) -> bool:
-        # A group with shared stock keeps one row with id_shop 0 and its group id (§4.6).
-        return row.id_shop == self.shop_id or (row.id_shop == 0 and row.id_shop_group > 0)
 
     def _patch_allowed(self) -> bool:
         if self._patch_refused:
