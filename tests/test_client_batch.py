@@ -454,3 +454,15 @@ def test_the_probe_raises_what_says_nothing_about_multi_row_writes(rsps):
 
 def _query(call):
     return parse_qsl(urlsplit(call.request.url).query)
+
+
+def test_a_one_row_write_refused_says_the_row(rsps):
+    add_version(rsps)
+    replay(rsps, responses.PATCH, LIST, load(28))
+
+    with pytest.raises(BatchRowRefused) as caught:
+        client().write_quantities([(GONE, 5)])
+
+    assert str(caught.value).startswith(
+        "PATCH /api/stock_availables: the row sent does not exist in this shop (HTTP 404"
+    )

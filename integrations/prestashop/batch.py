@@ -101,16 +101,17 @@ def failure_of(
     codes, status = set(error.codes), error.status
     common = {"stock_ids": stock_ids, "method": method, "status": status, "codes": error.codes}
     detail = _detail(error)
-    rows = f"{len(stock_ids)} rows"
+    rows = f"{len(stock_ids)} rows" if len(stock_ids) != 1 else "1 row"
+    which = f"one of the {rows}" if len(stock_ids) != 1 else "the row"
     if codes & BATCH_ONLY_CODES or status == 413 or _refused_in_front(error):
         message = f"{what}: the shop does not take {rows} in one request ({detail})"
         return BatchNotSupported(message, **common, cause=error)
     if status == 404 and codes & ROW_NOT_FOUND_CODES:
-        message = f"{what}: one of the {rows} sent does not exist in this shop ({detail})"
+        message = f"{what}: {which} sent does not exist in this shop ({detail})"
         cause = StockRowNotFound(message, status=status, codes=error.codes)
         return BatchRowRefused(_partly(message), **common, missing=True, cause=cause)
     if isinstance(error, ShopPermanentError):
-        message = f"{what}: the shop refused one of the {rows} sent ({detail})"
+        message = f"{what}: the shop refused {which} sent ({detail})"
         return BatchRowRefused(_partly(message), **common, cause=error)
     return error
 

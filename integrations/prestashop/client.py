@@ -206,10 +206,12 @@ class PrestaShopClient:
         """Whether the shop takes multi-row writes: two rows written back with the quantity
         they hold, which changes nothing (2 requests, 3 with no rows given).
 
-        `rows`: two rows just read (the first two are used); by default the first two
-        product-level rows of the shop are read for it. A refusal comes back as
-        `supported=False` with the reason; errors that say nothing about multi-row writes
-        (key, outage, a row gone meanwhile: BatchRowRefused) are raised.
+        `rows`: two rows just read (the first two writable ones are used); by default the
+        first two product-level rows of the shop are read for it. An order taken between
+        that read and the write-back would see its change of those rows undone, so the
+        window is kept to one request. A refusal comes back as `supported=False` with the
+        reason; errors that say nothing about multi-row writes (key, outage, a row gone
+        meanwhile: BatchRowRefused) are raised.
         """
         before = self.requests_sent
         chosen = [row for row in rows if not row.depends_on_stock][:2]
