@@ -226,23 +226,36 @@ def test_fetch_stock_returns_the_simulators_rows_and_reports_missing_products(sh
     assert requests_by(shop) == {"GET stock_availables 200": 1}
 
 
+def test_600_dense_ids_are_one_range_read(start, connect):
+    sim = start(products=700, combination_share=0.1)
+    asked = [p for p in range(1, 701) if p % 7]  # 600 ids over 700 products
+
+    read = connect(sim).fetch_stock(asked)
+
+    assert read.requests == 1
+    assert requests_by(sim) == {"GET stock_availables 200": 1}
+    assert read.rows == sim_rows(sim, asked)
+    assert read.missing_products == frozenset()
+
+
 @pytest.mark.parametrize(("max_ids", "expected_requests"), [(250, 3), (100, 6)])
-def test_600_ids_are_split_into_requests_of_at_most_max_ids(
+def test_600_sparse_ids_are_split_into_requests_of_at_most_max_ids(
     start, connect, max_ids, expected_requests
 ):
-    sim = start(products=600, combination_share=0.1)
+    sim = start(products=2400, combination_share=0.1)
+    asked = range(1, 2401, 4)  # one product in four: a range would read four times the rows
 
-    read = connect(sim, max_ids_per_request=max_ids).fetch_stock(range(1, 601))
+    read = connect(sim, max_ids_per_request=max_ids).fetch_stock(asked)
 
     assert read.requests == expected_requests
     assert requests_by(sim) == {"GET stock_availables 200": expected_requests}
-    assert read.rows == sim_rows(sim, range(1, 601))
+    assert read.rows == sim_rows(sim, asked)
     assert read.missing_products == frozenset()
 
 
 def test_pages_smaller_than_the_rows_are_all_read(start, connect, monkeypatch):
     sim = start(products=30, combination_share=0.5)
-    monkeypatch.setattr(query, "PAGE_SIZE", 4)
+    monkeypatch.setattr(query, "STOCK_PAGE_SIZE", 4)
     expected = sim_rows(sim, range(1, 31))
 
     read = connect(sim).fetch_stock(range(1, 31))

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 import responses
+from lxml import etree
 
 from integrations.prestashop import (
     ShopConfigError,
@@ -29,16 +30,26 @@ from tests.test_client_helpers import (
 )
 
 ROW = stock(22, 7, 31, 10, shop=1, group=0, location="A-01")
-PATCH_22 = (
-    b"<prestashop><stock_available><id>22</id><quantity>12</quantity>"
-    b"</stock_available></prestashop>"
+HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n'
 )
-PUT_22 = (
-    b"<prestashop><stock_available><id>22</id><id_product>7</id_product>"
-    b"<id_product_attribute>31</id_product_attribute><id_shop>1</id_shop>"
-    b"<id_shop_group>0</id_shop_group><quantity>12</quantity>"
-    b"<depends_on_stock>0</depends_on_stock><out_of_stock>2</out_of_stock>"
-    b"<location>A-01</location></stock_available></prestashop>"
+PATCH_22 = (
+    HEAD + b"<stock_available>\n\t<id>22</id>\n\t<quantity>12</quantity>\n</stock_available>\n"
+    b"</prestashop>\n"
+)
+PUT_22 = HEAD + (
+    b"<stock_available>\n"
+    b"\t<id><![CDATA[22]]></id>\n"
+    b"\t<id_product><![CDATA[7]]></id_product>\n"
+    b"\t<id_product_attribute><![CDATA[31]]></id_product_attribute>\n"
+    b"\t<id_shop><![CDATA[1]]></id_shop>\n"
+    b"\t<id_shop_group><![CDATA[0]]></id_shop_group>\n"
+    b"\t<quantity><![CDATA[12]]></quantity>\n"
+    b"\t<depends_on_stock><![CDATA[0]]></depends_on_stock>\n"
+    b"\t<out_of_stock><![CDATA[2]]></out_of_stock>\n"
+    b"\t<location><![CDATA[A-01]]></location>\n"
+    b"</stock_available>\n</prestashop>\n"
 )
 
 
@@ -85,22 +96,25 @@ def test_on_prestashop_1_7_a_write_is_a_put_of_every_field_as_read(rsps):
     assert rsps.calls[1].request.body == PUT_22
 
 
-def test_a_put_keeps_shared_stock_shop_fields_escapes_text_and_sends_id_shop(rsps):
+def test_a_put_keeps_shared_stock_shop_fields_quotes_text_and_sends_id_shop(rsps):
     add_version(rsps, V17)
-    shared = stock(50, 7, 0, 3, shop=0, group=2, location="R&D <1>", oos=1)
+    shared = stock(50, 7, 0, 3, shop=0, group=2, location="R&D <1> ]]> x", oos=1)
     add_write(rsps, responses.PUT, echo_xml(stock(50, 7, 0, 9, shop=0, group=2)), stock_id=50)
 
     client(shop_id=4).write_quantity(shared, 9)
 
     put = rsps.calls[1]
     assert query_of(put) == {"id_shop": "4"}
-    assert put.request.body == (
-        b"<prestashop><stock_available><id>50</id><id_product>7</id_product>"
-        b"<id_product_attribute>0</id_product_attribute><id_shop>0</id_shop>"
-        b"<id_shop_group>2</id_shop_group><quantity>9</quantity>"
-        b"<depends_on_stock>0</depends_on_stock><out_of_stock>1</out_of_stock>"
-        b"<location>R&amp;D &lt;1&gt;</location></stock_available></prestashop>"
+    body = put.request.body
+    assert (
+        b"\t<id_shop><![CDATA[0]]></id_shop>\n\t<id_shop_group><![CDATA[2]]></id_shop_group>"
+        in body
     )
+    assert b"\t<out_of_stock><![CDATA[1]]></out_of_stock>\n" in body
+    # "]]>" cannot stand in CDATA: the section is closed between "]]" and ">".
+    assert b"<location><![CDATA[R&D <1> ]]]]><![CDATA[> x]]></location>" in body
+    location = etree.fromstring(body).findtext("stock_available/location")
+    assert location == "R&D <1> ]]> x"
 
 
 def test_unknown_version_is_asked_once_then_remembered(rsps):

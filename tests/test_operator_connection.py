@@ -35,8 +35,23 @@ def test_valid_key_passes_records_the_version_and_resumes_a_stopped_sync(shop, m
     assert check.lines[:2] == ["Sklep odpowiada (PrestaShop 8.1.7).", "Klucz API jest prawidłowy."]
     assert "Klucz może odczytywać i zmieniać stany (stock_availables:" in check.lines[2]
     assert "PUT" in check.lines[2]
+    assert check.lines[3] == (
+        f"Webservice odpowiada pod adresem {shop.url}api/ (z przepisywaniem adresów URL)."
+    )
     assert (integration.halted_at, integration.last_error) == (None, "")
     assert integration.shop_version == "8.1.7"
+
+
+def test_a_shop_reached_without_url_rewriting_passes_and_says_so(shop, make_integration):
+    address = shop.url + "webservice/dispatcher.php"
+    integration = make_integration(shop, shop_url=address)
+
+    check = check_connection(integration)
+
+    assert check.ok
+    assert check.lines[3] == (
+        f"Webservice odpowiada pod adresem {address} (bez przepisywania adresów URL)."
+    )
 
 
 def test_read_only_key_fails_and_names_the_missing_stock_permission(shop, make_integration):

@@ -43,11 +43,24 @@ def check_connection(integration: Integration) -> ConnectionCheck:
             _("The key may read and change stock (stock_availables: %(methods)s).")
             % {"methods": methods}
         )
+    check.lines.append(address_line(report))
     check.lines.extend(_(problem) for problem in report.problems)
     check.lines.extend(_(warning) for warning in report.warnings)
     if check.ok:
         check.resumed = record_success(integration, report.version)
     return check
+
+
+def address_line(report) -> str:
+    """Which address form answered: /api/ (URL rewriting) or webservice/dispatcher.php."""
+    if report.address_form == "dispatcher":
+        form = _("without URL rewriting")
+    else:
+        form = _("with URL rewriting")
+    return _("The webservice answers at %(address)s (%(form)s).") % {
+        "address": report.endpoint,
+        "form": form,
+    }
 
 
 def record_success(integration: Integration, version: str) -> bool:

@@ -1,5 +1,7 @@
 """PrestaShop webservice client: HTTP and parsing only, no Django."""
 
+from .address import ShopAddress, parse_address
+from .batch import BatchNotSupported, BatchRowRefused, BatchWriteError
 from .client import PrestaShopClient
 from .errors import (
     PrestaShopError,
@@ -11,16 +13,22 @@ from .errors import (
     UnexpectedResponse,
     WriteNotApplied,
 )
-from .records import AccessReport, CatalogueItem, StockRead, StockRow
+from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
 from .transport import Limiter
 
 __all__ = [
     "AccessReport",
+    "BatchNotSupported",
+    "BatchRowRefused",
+    "BatchSupport",
+    "BatchWrite",
+    "BatchWriteError",
     "CatalogueItem",
     "Limiter",
     "PrestaShopClient",
     "PrestaShopError",
     "RateLimited",
+    "ShopAddress",
     "ShopConfigError",
     "ShopPermanentError",
     "ShopTemporaryError",
@@ -29,4 +37,5 @@ __all__ = [
     "StockRowNotFound",
     "UnexpectedResponse",
     "WriteNotApplied",
+    "parse_address",
 ]

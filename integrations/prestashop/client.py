@@ -1,4 +1,4 @@
-"""PrestaShop webservice client for stock: bulk reads, one-row writes, access checks.
+"""PrestaShop webservice client for stock: bulk reads, one- and multi-row writes, access checks.
 
 HTTP and parsing only: no Django, every setting comes in through the constructor. The client
 never retries (the Celery tasks do); every failure is one of the types in errors.py.
@@ -11,15 +11,17 @@ Either format is parsed from whatever Content-Type the shop answers with.
 """
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
 
-from . import parsing, query, writes
-from .access import build_report, major_version, read_resources
-from .errors import ShopConfigError, UnexpectedResponse, WriteNotApplied
-from .records import AccessReport, CatalogueItem, StockRead, StockRow
+from . import access, batch, parsing, query, reads, writes
+from .access import major_version
+from .address import API
+from .batch import BatchNotSupported
+from .errors import PrestaShopError, ShopConfigError, UnexpectedResponse, WriteNotApplied
+from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -27,7 +29,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("integrations.prestashop")
 
-__all__ = ["AccessReport", "CatalogueItem", "PrestaShopClient", "StockRead", "StockRow"]
+__all__ = [
+    "AccessReport",
+    "BatchSupport",
+    "BatchWrite",
+    "CatalogueItem",
+    "PrestaShopClient",
+    "StockRead",
+    "StockRow",
+]
 
 STOCK = ("stock_availables", "stock_available")
 PATCH_REFUSED_CODES = frozenset({23, 25})  # 23: no PATCH in this version; 25: not for this key
@@ -46,12 +56,14 @@ class PrestaShopClient:
         verify_tls: bool = True,
         limiter: "Limiter | None" = None,
         max_ids_per_request: int = 250,
+        range_spread: float = query.RANGE_SPREAD,
         session: requests.Session | None = None,
     ):
         if max_ids_per_request < 1:
             raise ValueError("max_ids_per_request must be at least 1")
         self.shop_id = shop_id
-        self.max_ids_per_request = max_ids_per_request
+        self.max_ids_per_request = max_ids_per_request  # ids in one OR-list filter
+        self.range_spread = range_spread  # below 1: never read by id range
         self._transport = Transport(
             base_url,
             api_key,
@@ -90,31 +102,49 @@ class PrestaShopClient:
         return self._transport.version or ""
 
     def check_access(self) -> AccessReport:
-        """What the key may do, with problems in words; a refused key raises ShopConfigError."""
-        reply = self._transport.send("GET", "", params=self._shop_params())
-        resources = read_resources(parsing.parse_body(reply.body, reply.content_type))
-        report = build_report(self._transport.version or "", resources)
-        if "PATCH" not in resources.get("stock_availables", set()):
+        """What the key may do, with problems in words; a refused key raises ShopConfigError.
+
+        Reads the XML resource list (the JSON one is an empty 500 on 8.1.2: transcript 10).
+        Where /api/ is not found, the same shop is asked at webservice/dispatcher.php: if
+        it answers there, the report names that address as a problem to fix (the address
+        the operator enters decides the form; nothing switches silently).
+        """
+        params = self._shop_params()
+        try:
+            report = access.fetch_report(self._transport, params)
+        except ShopConfigError as exc:
+            if exc.status != 404 or self._transport.address.form != API:
+                raise
+            return access.fetch_report_without_rewriting(self._transport, params, exc)
+        if "PATCH" not in report.resources.get("stock_availables", set()):
             self._patch_refused = True  # no point trying PATCH first on every write
         return report
 
     def fetch_stock(self, product_ids: Iterable[int]) -> StockRead:
-        """Every stock row of the products, in as few paged list reads as the URL allows."""
+        """Every stock row of the products, in as few paged list reads as the ids allow.
+
+        Dense ids are read by range (`filter[id_product]=[low,high]`), one read for a chunk
+        of 500 links however its ids are spread, as long as the range spans at most
+        `range_spread` times as many product ids as are asked for; rows of the products in
+        between are dropped. Sparse ids are read by OR-lists that keep the URL short.
+        """
         ids = sorted(set(_product_ids(product_ids)))
         before = self.requests_sent
         rows: dict[tuple[int, int], StockRow] = {}
         budget = query.id_budget(
-            self._transport.path_prefix + STOCK[0],
-            shop_id=self.shop_id,
-            reserved=self._transport.key_reserve(),
+            self._request_line, shop_id=self.shop_id, reserved=self._transport.key_reserve()
         )
-        for chunk in query.split_ids(ids, max_ids=self.max_ids_per_request, budget=budget):
-            asked = set(chunk)
-            pages = self._pages(STOCK, self._stock_page_params(chunk))
-            for item in pages:
+        plan = query.plan_stock_reads(
+            ids, max_ids=self.max_ids_per_request, budget=budget, spread=self.range_spread
+        )
+        for product_filter in plan:
+            params_for = self._stock_page_params(product_filter.value)
+            items = reads.pages(self._transport, STOCK, params_for, page_size=query.STOCK_PAGE_SIZE)
+            for item in items:
                 row = parsing.stock_row(item)
-                self._check_row(row, asked, rows)
-                rows[row.key] = row
+                reads.check_row(row, product_filter, rows, shop_id=self.shop_id)
+                if row.id_product in product_filter.wanted:
+                    rows[row.key] = row
         found = {product_id for product_id, _ in rows}
         return StockRead(
             rows=rows,
@@ -139,19 +169,68 @@ class PrestaShopClient:
         writes.check_quantity(row, quantity)
         if self._patch_allowed():
             try:
-                return self._write("PATCH", row, quantity, writes.patch_body(row, quantity))
+                return self._write("PATCH", row, quantity, writes.patch_body([(row, quantity)]))
             except ShopConfigError as exc:
-                if exc.status != 405 or not PATCH_REFUSED_CODES & set(exc.codes):
+                if not self._refuses_patch(exc):
                     raise
-                self._patch_refused = True
-                logger.warning("The shop refused PATCH (%s); using PUT from now on", exc.codes)
-        return self._write("PUT", row, quantity, writes.put_body(row, quantity))
+        return self._write("PUT", row, quantity, writes.put_body([(row, quantity)]))
+
+    def write_quantities(self, changes: Iterable[tuple[StockRow, int]]) -> BatchWrite:
+        """Set many rows' quantities in one request, the rows directly under <prestashop>.
+
+        PATCH of id + quantity per row on 8+, PUT of each row in full as read on 1.7 or when
+        PATCH is refused (405/23, 405/25), both to /stock_availables (transcripts 25, 26).
+        Every row sent must be listed in the answer; rows listed with another quantity are
+        `not_applied`, rows the shop is known to reject are `refused` and not sent.
+        Raises BatchNotSupported (write them one by one), BatchRowRefused (one row refused:
+        the rows before it were written, those after it were not; re-read to know), or the
+        error any single write would get (key, permission, outage, rate limit).
+        """
+        sendable, refused = batch.preflight(list(changes))
+        before = self.requests_sent
+        if not sendable:
+            return BatchWrite("", {}, {}, refused, 0)
+        method = "PATCH" if self._patch_allowed() else "PUT"
+        try:
+            rows = self._write_batch(method, sendable)
+        except ShopConfigError as exc:
+            if method != "PATCH" or not self._refuses_patch(exc):
+                raise
+            method = "PUT"
+            rows = self._write_batch(method, sendable)
+        what = self._transport.describe(method, STOCK[0])
+        written, not_applied = batch.compare(rows, sendable, what=what)
+        return BatchWrite(method, written, not_applied, refused, self.requests_sent - before)
+
+    def probe_batch_writes(self, rows: Sequence[StockRow] = ()) -> BatchSupport:
+        """Whether the shop takes multi-row writes: two rows written back with the quantity
+        they hold, which changes nothing (2 requests, 3 with no rows given).
+
+        `rows`: two rows just read (the first two writable ones are used); by default the
+        first two product-level rows of the shop are read for it. An order taken between
+        that read and the write-back would see its change of those rows undone, so the
+        window is kept to one request. A refusal comes back as `supported=False` with the
+        reason; errors that say nothing about multi-row writes (key, outage, a row gone
+        meanwhile: BatchRowRefused) are raised.
+        """
+        before = self.requests_sent
+        chosen = [row for row in rows if not row.depends_on_stock][:2]
+        if not rows:
+            chosen = self._probe_rows()
+        if len(chosen) < 2:
+            reason = "the shop has fewer than two writable stock rows to probe with"
+            return BatchSupport(False, "", reason, requests=self.requests_sent - before)
+        try:
+            result = self.write_quantities([(row, row.quantity) for row in chosen])
+        except BatchNotSupported as exc:
+            used = self.requests_sent - before
+            return BatchSupport(False, exc.method, exc.message, exc, requests=used)
+        return BatchSupport(True, result.method, requests=self.requests_sent - before)
 
     def iter_catalogue(self) -> Iterator[CatalogueItem]:
         """Every product (attribute 0) and combination with its reference and EAN-13."""
-        for item in self._pages(
-            ("products", "product"), self._catalogue_params(query.PRODUCT_DISPLAY)
-        ):
+        product_params = self._catalogue_params(query.PRODUCT_DISPLAY)
+        for item in reads.pages(self._transport, ("products", "product"), product_params):
             yield CatalogueItem(
                 id_product=parsing.int_field(item, "id"),
                 id_product_attribute=0,
@@ -159,7 +238,8 @@ class PrestaShopClient:
                 ean13=parsing.text_field(item, "ean13"),
             )
         combination_params = self._catalogue_params(query.COMBINATION_DISPLAY)
-        for item in self._pages(("combinations", "combination"), combination_params):
+        names = ("combinations", "combination")
+        for item in reads.pages(self._transport, names, combination_params):
             yield CatalogueItem(
                 id_product=parsing.int_field(item, "id_product"),
                 id_product_attribute=parsing.int_field(item, "id"),
@@ -172,66 +252,55 @@ class PrestaShopClient:
     def _shop_params(self) -> list[tuple[str, str]]:
         return [] if self.shop_id is None else [("id_shop", str(self.shop_id))]
 
-    def _stock_page_params(self, chunk: list[int]) -> Callable[[int], query.Params]:
-        return lambda offset: query.stock_params(chunk, offset=offset, shop_id=self.shop_id)
+    def _request_line(self, params: query.Params) -> str:
+        return f"GET {self._transport.address.target(STOCK[0], params)} HTTP/1.1"
+
+    def _stock_page_params(self, value: str) -> Callable[[int], query.Params]:
+        return lambda offset: query.stock_params(value, offset=offset, shop_id=self.shop_id)
 
     def _catalogue_params(self, display: str) -> Callable[[int], query.Params]:
         return lambda offset: query.list_params(
             display=display, offset=offset, shop_id=self.shop_id
         )
 
-    def _pages(self, names: tuple[str, str], params_for) -> Iterator[dict[str, Any]]:
-        """Items of a list read, page by page until a page is short."""
-        plural, singular = names
-        offset, seen = 0, set()
-        while True:
-            reply = self._transport.send("GET", plural, params=params_for(offset))
-            items = parsing.list_items(_parse(reply), plural, singular)
-            if len(items) > query.PAGE_SIZE:
-                raise UnexpectedResponse(
-                    f"the shop sent {len(items)} {plural} for a page of {query.PAGE_SIZE} "
-                    "— it may be ignoring `limit`"
-                )
-            for item in items:
-                item_id = parsing.int_field(item, "id")
-                if item_id in seen:
-                    raise UnexpectedResponse(
-                        f"the shop sent {singular} {item_id} twice while paging "
-                        "— it may be ignoring `limit` or `sort`"
-                    )
-                seen.add(item_id)
-                yield item
-            if len(items) < query.PAGE_SIZE:
-                return
-            offset += query.PAGE_SIZE
-
-    def _check_row(self, row: StockRow, asked: set[int], rows: dict) -> None:
-        if row.id_product not in asked:
-            raise UnexpectedResponse(
-                "the shop returned stock rows for products that were not asked for "
-                f"(product {row.id_product}) — it may be ignoring filters"
-            )
-        if self.shop_id is not None and not self._in_shop(row):
-            raise UnexpectedResponse(
-                f"the shop returned stock row {row.id} of shop {row.id_shop} (group "
-                f"{row.id_shop_group}) when asked for shop {self.shop_id} "
-                "— it may be ignoring id_shop"
-            )
-        if row.key in rows:
-            raise UnexpectedResponse(
-                f"the shop has two stock rows ({rows[row.key].id} and {row.id}) for product "
-                f"{row.id_product}, combination {row.id_product_attribute}; in a multistore "
-                "shop, set the shop id of the integration"
-            )
-
-    def _in_shop(self, row: StockRow) -> bool:
-        # A group with shared stock keeps one row with id_shop 0 and its group id (§4.6).
-        return row.id_shop == self.shop_id or (row.id_shop == 0 and row.id_shop_group > 0)
+    def _probe_rows(self) -> list[StockRow]:
+        """The first two writable product-level rows (no combination recount on a write)."""
+        params = query.list_params(
+            display=query.STOCK_DISPLAY,
+            filters=[("filter[id_product_attribute]", "[0]")],
+            shop_id=self.shop_id,
+            page_size=5,
+        )
+        reply = self._transport.send("GET", STOCK[0], params=params)
+        rows = [parsing.stock_row(item) for item in parsing.list_items(_parse(reply), *STOCK)]
+        return [row for row in rows if not row.depends_on_stock][:2]
 
     def _patch_allowed(self) -> bool:
         if self._patch_refused:
             return False
         return (major_version(self.version()) or 0) >= 8
+
+    def _refuses_patch(self, error: ShopConfigError) -> bool:
+        """True (and PUT from now on) if `error` is the shop refusing PATCH (405/23, 405/25)."""
+        if error.status != 405 or not PATCH_REFUSED_CODES & set(error.codes):
+            return False
+        self._patch_refused = True
+        logger.warning("The shop refused PATCH (%s); using PUT from now on", error.codes)
+        return True
+
+    def _write_batch(self, method: str, changes: list[writes.Change]) -> list[StockRow]:
+        path = STOCK[0]
+        what = self._transport.describe(method, path)
+        body = writes.patch_body(changes) if method == "PATCH" else writes.put_body(changes)
+        ids = [row.id for row, _ in changes]
+        try:
+            reply = self._transport.send(method, path, params=self._shop_params(), body=body)
+        except PrestaShopError as exc:
+            error = batch.failure_of(exc, what=what, stock_ids=ids, method=method)
+            if error is exc:
+                raise
+            raise error from exc
+        return batch.listed_rows(_parse(reply), what=what, stock_ids=ids, method=method)
 
     def _write(self, method: str, row: StockRow, quantity: int, body: bytes) -> StockRow:
         path = f"{STOCK[0]}/{row.id}"

@@ -12,11 +12,12 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from requests.auth import HTTPBasicAuth
 
+from .address import parse_address
 from .errors import RateLimited, ShopConfigError, ShopTemporaryError, UnexpectedResponse
 from .failures import Reply, error_for, parse_retry_after
 from .parsing import media_type, shop_errors
@@ -52,23 +53,15 @@ class _RedactWsKey(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_RedactWsKey())
 
 
-def api_root(base_url: str) -> str:
-    """`https://shop/base/api/` from the shop URL, with or without a trailing `api/`."""
-    root = base_url.strip().rstrip("/")
-    if root.endswith("/api"):
-        root = root[: -len("/api")]
-    return root + "/api/"
-
-
 class Transport:
     """Sends requests to one shop and returns 2xx replies; raises typed errors otherwise."""
 
     max_body_bytes = MAX_BODY_BYTES
 
     def __init__(self, base_url, api_key, *, timeout, verify_tls, limiter, session):
-        self.root = api_root(base_url)
-        self.path_prefix = urlsplit(self.root).path
-        self.host = urlsplit(self.root).hostname or "?"
+        self.address = parse_address(base_url)  # /api/... or webservice/dispatcher.php?url=
+        self.root = self.address.root
+        self.host = self.address.host
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.verify_tls = verify_tls
         self.limiter = limiter
@@ -113,7 +106,7 @@ class Transport:
 
     def describe(self, method: str, path: str) -> str:
         """How messages name a request: method and URL path, never the query (ws_key)."""
-        return f"{method} {self.path_prefix}{path}"
+        return f"{method} {self.address.target(path)}"
 
     def close(self) -> None:
         if self._owns_session:
@@ -154,7 +147,7 @@ class Transport:
         params = list(params)
         if self.use_ws_key:
             params.append(("ws_key", self._key))
-        url = self.root + path + (f"?{encode(params)}" if params else "")
+        url = self.address.url(path, params)
         self.requests_sent += 1
         try:
             with self._slot():

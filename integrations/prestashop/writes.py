@@ -1,7 +1,13 @@
-"""Request bodies for stock writes. Input is XML in every PrestaShop version (reference §2.1)."""
+"""Request bodies for stock writes. Input is XML in every PrestaShop version (reference §2.1).
 
+Bodies are laid out byte for byte as the requests the real 8.1.2 shop took (transcripts 13,
+25, 26, 30; orders/116): the XML declaration, `<prestashop xmlns:xlink=...>`, one
+`<stock_available>` per row directly under it, fields on their own tab-indented lines. Rows
+are never wrapped in `<stock_availables>`: the shop then fails 400/90 and writes nothing (16, 17).
+"""
+
+from collections.abc import Sequence
 from dataclasses import replace
-from xml.sax.saxutils import escape
 
 from .errors import ShopPermanentError
 from .records import STOCK_FIELDS, StockRow
@@ -9,6 +15,14 @@ from .records import STOCK_FIELDS, StockRow
 # stock_available.quantity is a signed INT column, validated to at most 10 characters on 8+.
 MIN_QUANTITY = -999_999_999
 MAX_QUANTITY = 2_147_483_647
+
+_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+)
+_TAIL = "</prestashop>\n"
+
+Change = tuple[StockRow, int]  # a row as read and the quantity to write there
 
 
 def check_quantity(row: StockRow, quantity: int) -> None:
@@ -27,22 +41,35 @@ def check_quantity(row: StockRow, quantity: int) -> None:
         )
 
 
-def patch_body(row: StockRow, quantity: int) -> bytes:
-    """PATCH (8.0+): only the id and the quantity; every other column stays as it is."""
-    return (
-        f"<prestashop><stock_available><id>{row.id}</id><quantity>{quantity}</quantity>"
-        "</stock_available></prestashop>"
-    ).encode()
+def patch_body(changes: Sequence[Change]) -> bytes:
+    """PATCH (8.0+): only the id and the quantity of each row; other columns stay as they are."""
+    entities = "".join(
+        f"<stock_available>\n\t<id>{row.id}</id>\n\t<quantity>{quantity}</quantity>\n"
+        "</stock_available>\n"
+        for row, quantity in changes
+    )
+    return (_HEAD + entities + _TAIL).encode()
 
 
-def put_body(row: StockRow, quantity: int) -> bytes:
-    """PUT (1.7): the full row as read, only the quantity changed.
+def put_body(changes: Sequence[Change]) -> bytes:
+    """PUT (1.7, or a key without PATCH): each row in full as read, only the quantity changed.
 
     A field left out is written as 0 or '' (reference §4.3): a missing id_shop detaches the
     row from its shop, so every field is sent back exactly as the bulk read returned it.
+    Values go in CDATA as the shop's own XML has them (the xlink attributes it adds are
+    not needed: transcript 25 without them).
     """
-    changed = replace(row, quantity=quantity)
+    entities = "".join(_full_entity(replace(row, quantity=quantity)) for row, quantity in changes)
+    return (_HEAD + entities + _TAIL).encode()
+
+
+def _full_entity(row: StockRow) -> str:
     fields = "".join(
-        f"<{name}>{escape(str(getattr(changed, name)))}</{name}>" for name in STOCK_FIELDS
+        f"\t<{name}>{_cdata(str(getattr(row, name)))}</{name}>\n" for name in STOCK_FIELDS
     )
-    return f"<prestashop><stock_available>{fields}</stock_available></prestashop>".encode()
+    return f"<stock_available>\n{fields}</stock_available>\n"
+
+
+def _cdata(text: str) -> str:
+    # "]]>" cannot stand inside CDATA: close the section between "]]" and ">".
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
