@@ -4,6 +4,7 @@ does to the stock rows (quantity shown, physical and reserved hidden), as orders
 import pytest
 import requests
 
+from prestashop_sim.testing import run_simulator_process
 from tests.fixtures.sim_requests import get, send
 
 # The section-9 shop: product 7 (row 21) with combinations 31 (row 22, 10) and 32 (row 23, 5),
@@ -195,3 +196,35 @@ def test_orders_show_on_the_webservice_with_their_lines(shop):
     )
     assert body["associations"]["order_rows"][0]["product_name"] == "Product seven (DEMO-7-31)"
     assert 'api/combinations/31"><![CDATA[31]]></product_attribute_id>' in rows.text
+
+
+@pytest.mark.integration
+def test_a_simulator_process_takes_orders_through_its_side_endpoint():
+    states = [
+        {"id": 1, "name": "New"},
+        {"id": 2, "name": "Sent", "shipped": True, "logable": True, "config": "PS_OS_SHIPPING"},
+    ]
+    options = {"section9": True, "read_orders": True, "order_states": states}
+    with run_simulator_process(timezone="Asia/Tokyo", **options) as sim:
+        order = sim.place_order([(7, 31, 2)], date="2026-11-30 10:00:00")
+        reserved = sim.hidden_stock([22])
+        sim.ship_order(order["id"])
+        listed = get(sim, "orders", display="[id,current_state]", output_format="JSON")
+        timezone = get(sim, "configurations", **{"filter[name]": "[PS_TIMEZONE]"}, display="full")
+        with pytest.raises(requests.HTTPError):
+            sim.cancel_order(order["id"])  # no PS_OS_CANCELED in these states: 400
+
+        assert sim.orders()[0]["current_state"] == 2
+
+    assert reserved == [
+        {
+            "id": 22,
+            "id_product": 7,
+            "id_product_attribute": 31,
+            "quantity": 8,
+            "physical_quantity": 10,
+            "reserved_quantity": 2,
+        }
+    ]
+    assert listed.json() == {"orders": [{"id": 1, "current_state": "2"}]}
+    assert "Asia/Tokyo" in timezone.text
