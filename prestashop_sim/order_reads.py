@@ -50,6 +50,8 @@ def get_list(ws, call, resource: Resource) -> bytes:
         query = parse_list(resource, {f.name: f for f in fields}, call.params)
     except WsError as error:
         raise _with_php_warnings(error, ws.config) from None
+    except KeyError as error:  # date=1 offers date_add/date_upd on tables without them
+        raise _unknown_column(error.args[0], "where") from None
     if query.schema:
         if call.json:
             return render_json.dumps({resource.singular: {f.name: "" for f in fields}})
@@ -100,6 +102,11 @@ def _with_php_warnings(error: WsError, config) -> WsError:
     return WsError(500, *error.errors, *PHP_WARNINGS)
 
 
+def _unknown_column(name: str, clause: str) -> WsError:
+    """MySQL refusing the list query (not recorded: the message is MySQL's own)."""
+    return WsError(500, (3, f"Unknown column 'main.{name}' in '{clause} clause'"))
+
+
 def _record(book, resource: Resource, entity, shown, with_assoc: bool) -> tuple[dict, dict | None]:
     record = {f.name: getattr(entity, f.name) for f in shown}
     if resource.name != "orders" or not with_assoc:
@@ -140,16 +147,28 @@ def _select(book, resource: Resource, query: ListQuery, ignore_filter: bool) -> 
     filters = [] if ignore_filter else [_mysql_dates(f) for f in query.filters]
     for flt in filters:
         test, name = flt.matcher(), flt.field.name
-        entities = [e for e in entities if test(getattr(e, name))]
+        entities = [e for e in entities if _passes(test, getattr(e, name))]
     by_name = {f.name: f for f in resource.fields}
     for name, descending in reversed(query.sort or _index_order(resource, filters)):
+        if name not in by_name:
+            raise _unknown_column(name, "order")
         key = mysql_number if by_name[name].numeric else mysql_text
-        entities.sort(key=lambda e, n=name, k=key: k(getattr(e, n)), reverse=descending)
+        entities.sort(key=lambda e, n=name, k=key: k(_first(getattr(e, n))), reverse=descending)
     if query.limit is None:
         return entities
     first, second = query.limit
     offset, count = (0, first) if second is None else (max(first, 0), second)
     return entities[offset : offset + max(count, 0)]
+
+
+def _passes(test, value) -> bool:
+    """A translated field matches when one of its languages does."""
+    return any(test(v) for v in value.values()) if isinstance(value, dict) else test(value)
+
+
+def _first(value):
+    """A translated field sorts by its first language."""
+    return next(iter(value.values()), "") if isinstance(value, dict) else value
 
 
 def _index_order(resource: Resource, filters: list[Filter]) -> list[tuple[str, bool]]:

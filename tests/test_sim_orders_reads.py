@@ -184,3 +184,16 @@ def test_json_types_follow_the_php_version(simulator_factory):
     assert get(new_php, "orders", **query).json()["orders"] == [
         {"id": 1, "current_state": 2, "valid": "1", "total_paid_real": "26.990000"}
     ]
+
+
+def test_translated_fields_filter_and_sort_and_missing_date_columns_are_mysql_errors(shop):
+    query = {"display": "[id]", "output_format": "JSON"}
+
+    named = get(shop, "order_states", **query, **{"filter[name]": "[shipped]"})
+    last = get(shop, "order_states", **query, sort="[name_DESC]", limit="2")
+    no_column = get(shop, "order_histories", **query, date="1", **{"filter[date_upd]": ">[2026]"})
+
+    assert named.json() == {"order_states": [{"id": 4}]}  # case-insensitive, as the collation
+    assert last.json() == {"order_states": [{"id": 4}, {"id": 11}]}
+    assert no_column.status_code == 500
+    assert errors_of(no_column) == [3]
