@@ -85,7 +85,7 @@ def change_state(
     with store.lock:
         book = book_of(store)
         order, new = book.order(order_id), book.state(state_id)
-        _enter_state(store, book, order, new, employee=employee, when=_when(book, date))
+        _enter_state(store, book, order, new, employee=int(employee), when=_when(book, date))
         return order
 
 

@@ -228,3 +228,32 @@ def test_a_simulator_process_takes_orders_through_its_side_endpoint():
     ]
     assert listed.json() == {"orders": [{"id": 1, "current_state": "2"}]}
     assert "Asia/Tokyo" in timezone.text
+
+
+@pytest.mark.parametrize(
+    ("layout", "touched", "hidden", "others"),
+    [
+        # Stock per shop: shop 2's rows move and get their reservation synced.
+        ({"groups": [{"id": 1, "shops": [1, 2]}]}, (2, 0), (8, 10, 2), [10]),
+        # Stock shared by the group: the shared row moves, but the sync's `sa.id_shop = 2`
+        # never matches a shared row (id_shop 0), so its hidden columns stay as they were.
+        ({"groups": [{"id": 1, "share_stock": True, "shops": [1, 2]}]}, (0, 1), (8, 10, 0), []),
+    ],
+    ids=["per-shop", "shared"],
+)
+def test_an_order_of_a_second_shop_moves_that_shops_stock(
+    simulator_factory, layout, touched, hidden, others
+):
+    sim = simulator_factory(section9=True, layout=layout)
+    order = sim.place_order([(7, 31, 2)], id_shop=2)
+    rows = [r for r in sim.stock_rows(products=[7]) if r["id_product_attribute"] == 31]
+    moved = [r for r in rows if (r["id_shop"], r["id_shop_group"]) == touched]
+    unmoved = [r["quantity"] for r in rows if r not in moved]
+    (row,) = moved
+    (columns,) = [
+        (r["quantity"], r["physical_quantity"], r["reserved_quantity"])
+        for r in sim.hidden_stock([row["id"]])
+    ]
+
+    assert (order["id_shop"], row["quantity"], columns) == (2, 8, hidden)
+    assert unmoved == others
