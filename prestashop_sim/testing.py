@@ -216,9 +216,15 @@ class ProcessHandle(OrderHelpers):
         return self._side("POST", "load", settings)
 
     def _order_call(self, method: str, name: str, payload: dict) -> dict:
-        if method == "GET":
-            return self._side("GET", name, params=payload)
-        return self._side(method, name, payload)
+        """Like SimHandle: an order the shop refuses raises ValueError with the reason."""
+        body, params = (None, payload) if method == "GET" else (payload, None)
+        response = self._http.request(
+            method, f"{self.url}_sim/{name}", json=body, params=params, timeout=10
+        )
+        if response.status_code == 400:
+            raise ValueError(response.json()["error"])
+        response.raise_for_status()
+        return response.json()
 
 
 def simulator_command(**options) -> list[str]:

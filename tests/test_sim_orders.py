@@ -211,8 +211,8 @@ def test_a_simulator_process_takes_orders_through_its_side_endpoint():
         sim.ship_order(order["id"])
         listed = get(sim, "orders", display="[id,current_state]", output_format="JSON")
         timezone = get(sim, "configurations", **{"filter[name]": "[PS_TIMEZONE]"}, display="full")
-        with pytest.raises(requests.HTTPError):
-            sim.cancel_order(order["id"])  # no PS_OS_CANCELED in these states: 400
+        with pytest.raises(ValueError, match="the shop has no PS_OS_CANCELED state"):
+            sim.cancel_order(order["id"])
 
         assert sim.orders()[0]["current_state"] == 2
 
