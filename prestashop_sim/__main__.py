@@ -19,6 +19,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_shop_options(p)
     _add_catalogue_options(p)
+    _add_order_options(p)
     _add_load_options(p)
     return p
 
@@ -43,6 +44,11 @@ def _add_shop_options(p: argparse.ArgumentParser) -> None:
         help="answer every request 503/22 (webservice switched off)",
     )
     p.add_argument("--shop-name", default="invsync test shop", help="shopName in GET /api/")
+    p.add_argument(
+        "--php-warnings",
+        action="store_true",
+        help="errors 32/38 as 500 with the PHP warnings a shop on PHP 8 leaks",
+    )
 
 
 def _add_catalogue_options(p: argparse.ArgumentParser) -> None:
@@ -68,6 +74,29 @@ def _add_catalogue_options(p: argparse.ArgumentParser) -> None:
         "--shop-layout",
         help='multistore JSON, e.g. {"groups": [{"id": 1, '
         '"share_stock": true, "shops": [1, 2]}], "default_shop": 1}',
+    )
+
+
+def _add_order_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--recorded-shop",
+        action="store_true",
+        help="load the recorded 8.1.2 shop: products 1-4, 7, 8 and demo orders 1-5",
+    )
+    p.add_argument(
+        "--read-orders",
+        action="store_true",
+        help="let the keys GET orders, order_details, order_states, order_histories, "
+        "configurations",
+    )
+    p.add_argument("--timezone", default="Europe/Paris", help="PS_TIMEZONE for order dates")
+    p.add_argument(
+        "--order-states",
+        help='JSON list of order states, e.g. [{"id": 4, "name": "Shipped", "shipped": true, '
+        '"logable": true, "config": "PS_OS_SHIPPING"}] (default: the recorded ids 1-13)',
+    )
+    p.add_argument(
+        "--initial-order-state", type=int, help="state of a placed order (default: bank wire)"
     )
 
 
@@ -124,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         webservice_enabled=not args.webservice_disabled,
         layout=json.loads(args.shop_layout) if args.shop_layout else None,
         shop_name=args.shop_name,
+        php_warnings=args.php_warnings,
+        recorded_shop=args.recorded_shop,
+        read_orders=args.read_orders,
+        timezone=args.timezone,
+        order_states=json.loads(args.order_states) if args.order_states else None,
+        initial_order_state=args.initial_order_state,
         read_latency=args.read_latency,
         write_latency=args.write_latency,
         jitter=args.jitter,

@@ -20,8 +20,8 @@ def value_of(field: Field, value, *, ints: bool):
         return [{"id": lang if ints else str(lang), "value": v} for lang, v in value.items()]
     if value is None or isinstance(value, str):
         return value
-    if ints and field.kind in ("int", "bool"):
-        return int(value)
+    if ints and field.kind == "int":
+        return int(value)  # TYPE_BOOL columns stay "0"/"1" strings (orders/70, orders/89)
     return str(value)
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+from prestashop_sim import order_side
 from prestashop_sim.simulator import Simulator
 from prestashop_sim.webservice import Request, Response
 
@@ -92,4 +93,5 @@ ROUTES = {
     ("POST", "faults"): _set_faults,
     ("GET", "load"): lambda sim, _p: sim.load.as_dict(),
     ("POST", "load"): _set_load,
+    **order_side.ROUTES,
 }

@@ -91,6 +91,7 @@ class Store:
         self.rows_by_attribute: dict[int, dict[int, StockRow]] = {}
         self.hook_events: list[dict] = []  # actionUpdateQuantity emissions, in order
         self.row_saves = 0  # StockAvailable object saves (each fires the object hooks)
+        self.orders = None  # an OrderBook once prestashop_sim.order_setup.install() ran
 
     def add_product(self, product: Product) -> Product:
         """Insert a product."""

@@ -13,12 +13,14 @@ from dataclasses import asdict
 
 import requests
 
-from prestashop_sim import catalogue
+from prestashop_sim import catalogue, order_setup, order_side
 from prestashop_sim.auth import DEFAULT_KEY, DISABLED_KEY, NO_PERMISSION_KEY, READ_ONLY_KEY
 from prestashop_sim.config import SimConfig
 from prestashop_sim.faults import Faults
 from prestashop_sim.load import SETTINGS as LOAD_SETTINGS
 from prestashop_sim.load import LoadModel
+from prestashop_sim.order_helpers import OrderHelpers
+from prestashop_sim.recorded_shop import recorded_items, seed_recorded_orders
 from prestashop_sim.server import SimServer
 from prestashop_sim.shops import ShopLayout
 from prestashop_sim.simulator import Simulator
@@ -39,12 +41,25 @@ def build_simulator(
     layout: ShopLayout | dict | None = None,
     webservice_enabled: bool = True,
     shop_name: str = "invsync test shop",
+    php_warnings: bool = False,
+    recorded_shop: bool = False,
+    read_orders: bool = False,
+    timezone: str = order_setup.DEFAULT_TIMEZONE,
+    order_states: list[dict] | None = None,
+    initial_order_state: int | None = None,
     **load_settings,
 ) -> Simulator:
-    """A Simulator with a generated and/or explicit catalogue (see run_simulator)."""
+    """A Simulator with a generated and/or explicit catalogue (see run_simulator).
+
+    Orders: recorded_shop loads the recorded 8.1.2 shop's products and orders 1-5;
+    read_orders lets the keys GET the order-side resources; order_states is a spec of
+    prestashop_sim.order_states (None: the recorded shop's ids 1-13).
+    """
     if isinstance(layout, dict):
         layout = ShopLayout.from_spec(layout)
     store = Store(layout)
+    if recorded_shop:
+        catalogue.load(store, recorded_items())
     if section9:
         catalogue.load(store, catalogue.section9_items())
     if items:
@@ -53,12 +68,20 @@ def build_simulator(
         catalogue.load(
             store, catalogue.generate(products, combination_share=combination_share, seed=seed)
         )
-    config = SimConfig(ps_version, json_ints, webservice_enabled, shop_name)
+    config = SimConfig(ps_version, json_ints, webservice_enabled, shop_name, php_warnings)
     load = LoadModel(seed=seed, **load_settings)
-    return Simulator(store, config=config, key=key, keys=keys, faults=Faults(seed), load=load)
+    sim = Simulator(store, config=config, key=key, keys=keys, faults=Faults(seed), load=load)
+    order_setup.install(
+        store, timezone=timezone, states=order_states, initial_state=initial_order_state, seed=seed
+    )
+    if recorded_shop:
+        seed_recorded_orders(store)
+    if read_orders:
+        order_setup.grant_order_reads(sim.keys)
+    return sim
 
 
-class SimHandle:
+class SimHandle(OrderHelpers):
     """A running in-process simulator."""
 
     read_only_key = READ_ONLY_KEY
@@ -105,6 +128,9 @@ class SimHandle:
         """Emulate a product deleted in the shop's back office."""
         return self.sim.store.delete_product(product_id)
 
+    def _order_call(self, method: str, name: str, payload: dict) -> dict:
+        return order_side.ROUTES[(method, name)](self.sim, payload)
+
 
 @contextlib.contextmanager
 def run_simulator(*, host: str = "127.0.0.1", port: int = 0, **options) -> Iterator[SimHandle]:
@@ -126,7 +152,7 @@ def run_simulator(*, host: str = "127.0.0.1", port: int = 0, **options) -> Itera
         thread.join(timeout=5)
 
 
-class ProcessHandle:
+class ProcessHandle(OrderHelpers):
     """A simulator running as a separate process, driven through /_sim/."""
 
     read_only_key = READ_ONLY_KEY
@@ -189,11 +215,28 @@ class ProcessHandle:
         """Change the load model (POST /_sim/load)."""
         return self._side("POST", "load", settings)
 
+    def _order_call(self, method: str, name: str, payload: dict) -> dict:
+        """Like SimHandle: an order the shop refuses raises ValueError with the reason."""
+        body, params = (None, payload) if method == "GET" else (payload, None)
+        response = self._http.request(
+            method, f"{self.url}_sim/{name}", json=body, params=params, timeout=10
+        )
+        if response.status_code == 400:
+            raise ValueError(response.json()["error"])
+        response.raise_for_status()
+        return response.json()
+
 
 def simulator_command(**options) -> list[str]:
     """The `python -m prestashop_sim` command line for build_simulator-style options."""
     command = [sys.executable, "-m", "prestashop_sim", "--port", str(options.pop("port", 0))]
-    flags = {"section9": "--section9", "json_ints": "--json-ints"}
+    flags = {
+        "section9": "--section9",
+        "json_ints": "--json-ints",
+        "php_warnings": "--php-warnings",
+        "recorded_shop": "--recorded-shop",
+        "read_orders": "--read-orders",
+    }
     for name, value in options.items():
         if name in flags:
             command += [flags[name]] if value else []
@@ -203,6 +246,8 @@ def simulator_command(**options) -> list[str]:
             command += [] if value else ["--webservice-disabled"]
         elif name == "layout":
             command += ["--shop-layout", json.dumps(value)]
+        elif name == "order_states":
+            command += ["--order-states", json.dumps(value)] if value is not None else []
         elif name == "items":
             command += ["--catalogue-file", _items_file(value)]
         elif value is not None:

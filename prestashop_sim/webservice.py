@@ -5,10 +5,11 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from prestashop_sim import pages, reads, render_json, render_xml, writes
+from prestashop_sim import order_reads, pages, reads, render_json, render_xml, writes
 from prestashop_sim.auth import REALM, ApiKey, authenticate, credentials
 from prestashop_sim.config import SimConfig
 from prestashop_sim.errors import WsError, did_you_mean
+from prestashop_sim.order_resources import ORDER_RESOURCES
 from prestashop_sim.params import parse_query
 from prestashop_sim.resources import DESCRIPTIONS, FORBIDDEN, SERVED
 from prestashop_sim.stock import ShopContext
@@ -227,6 +228,8 @@ class Webservice:
     def _execute(self, call: Call, resource: str, req: Request) -> tuple[int, bytes]:
         if resource == "":
             return 200, reads.api_index(self, call)
+        if resource in ORDER_RESOURCES and self.store.orders is not None:
+            return order_reads.execute(self, call, resource)
         served = SERVED.get(resource)
         if served is None:
             # A resource the simulator does not model answers as an empty shop would.
