@@ -122,7 +122,7 @@ def test_errors_follow_the_requested_output_format(shop):
 def test_lowercase_json_output_format_still_gives_xml(shop):
     response = get(shop, "stock_availables/24", output_format="json")
 
-    assert response.headers["Content-Type"] == "text/xml;charset=UTF-8"
+    assert response.headers["Content-Type"] == "text/xml;charset=utf-8"
 
 
 def test_io_format_header_selects_json(shop):
