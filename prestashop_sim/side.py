@@ -1,6 +1,7 @@
 """The side endpoint /_sim/...: counters, stock, reset, faults and load as JSON."""
 
 import json
+from urllib.parse import parse_qsl
 
 from prestashop_sim.simulator import Simulator
 from prestashop_sim.webservice import Request, Response
@@ -26,8 +27,8 @@ def _json(status: int, data) -> Response:
 
 
 def _query(req: Request) -> dict:
-    pairs = (p.partition("=") for p in req.query.split("&") if p)
-    return {k: v for k, _, v in pairs}
+    """The query string percent-decoded: ids=1%2C2 is ids=1,2 (what requests sends)."""
+    return dict(parse_qsl(req.query, keep_blank_values=True))
 
 
 def _ints(text: str | None) -> list[int] | None:
