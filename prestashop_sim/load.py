@@ -27,7 +27,7 @@ class LoadModel:
     """Latency per request and per written row, at most `capacity` requests served at once,
     `rate_limit` per window (a sliding log, a fixed window or nginx's leaky bucket)."""
 
-    def __init__(self, *, clock=time.monotonic, seed: int = 0, **settings):
+    def __init__(self, *, clock=time.monotonic, sleep=time.sleep, seed: int = 0, **settings):
         self.read_latency = 0.0  # seconds per GET/HEAD
         self.write_latency = 0.0  # seconds per PUT/PATCH/POST/DELETE
         self.write_row_latency = 0.0  # extra seconds per stock row a write saves
@@ -40,6 +40,7 @@ class LoadModel:
         self.rate_nodelay = False  # leaky: serve those at once (nginx nodelay) or space them
         self.retry_after = True  # send Retry-After with 429
         self._clock = clock
+        self.sleep = sleep  # every simulated delay goes through it (tests count them)
         self._rng = random.Random(seed)
         self._cond = threading.Condition()
         self._admitted: deque[float] = deque()
@@ -128,9 +129,9 @@ class LoadModel:
                 self._cond.notify()
 
     def row_cost(self) -> None:
-        """Sleep for one written row (nothing when write_row_latency is 0)."""
+        """Spend the time of one written row (nothing when write_row_latency is 0)."""
         if self.write_row_latency > 0:
-            time.sleep(self.write_row_latency)
+            self.sleep(self.write_row_latency)
 
     def latency(self, *, write: bool) -> float:
         """Seconds this request should take."""

@@ -1,7 +1,5 @@
 """The simulated shop: webservice behind a load model, fault injection and counters."""
 
-import time
-
 from prestashop_sim import fault_bodies
 from prestashop_sim.auth import DEFAULT_KEY, ApiKey, default_keys
 from prestashop_sim.config import SimConfig
@@ -46,7 +44,7 @@ class Simulator:
             response = self._rate_limited(wait)
         else:
             if delay > 0:
-                time.sleep(delay)  # a leaky bucket spacing a burst (nginx without nodelay)
+                self.load.sleep(delay)  # a leaky bucket spacing a burst (nginx without nodelay)
             with self.load.slot():
                 response = self._serve_in_slot(req, method, resource)
         self.request_counters.record(method, resource, response.status)
@@ -56,13 +54,13 @@ class Simulator:
         fired = self.faults.draw(method, resource)
         hang = fired.get("hang")
         if hang is not None and hang.variant != "after":
-            time.sleep(hang.seconds)  # the write, if any, lands after this: maybe too late
+            self.load.sleep(hang.seconds)  # the write, if any, lands after this: maybe too late
         replaced = fault_bodies.replacement(fired)
         if replaced is not None:
             return replaced
         delay = self.load.latency(write=method not in ("GET", "HEAD"))
         if delay > 0:
-            time.sleep(delay)
+            self.load.sleep(delay)
         not_applied = fired.get("not_applied")
         response = self.webservice.handle(
             req,
@@ -71,7 +69,7 @@ class Simulator:
             on_row=self.load.row_cost,
         )
         if hang is not None and hang.variant == "after":
-            time.sleep(hang.seconds)  # the shop did its work; the answer comes late
+            self.load.sleep(hang.seconds)  # the shop did its work; the answer comes late
         return fault_bodies.rewrite(response, fired) if fired else response
 
     def _rate_limited(self, wait: float) -> Response:
