@@ -199,6 +199,10 @@ class ProcessHandle:
         """Change the load model (POST /_sim/load)."""
         return self._side("POST", "load", settings)
 
+    def set_config(self, **settings) -> dict:
+        """Change the shop's SimConfig fields, e.g. multi_row="refuse" (POST /_sim/config)."""
+        return self._side("POST", "config", settings)
+
 
 def simulator_command(**options) -> list[str]:
     """The `python -m prestashop_sim` command line for build_simulator-style options."""
