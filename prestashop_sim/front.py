@@ -1,6 +1,7 @@
-"""What PHP does around the webservice: the shop-domain redirect, the no-rewrite 404, fatals.
+"""How a request reaches the webservice, and what PHP answers around it.
 
-None of these answers comes from the webservice's own code, so none carries its headers.
+Routing (/api/... rewritten, or /webservice/dispatcher.php?url=...), the shop-domain redirect,
+the no-rewrite 404 and PHP fatals; none of these answers carries the webservice's headers.
 """
 
 from urllib.parse import quote_plus, unquote
@@ -19,6 +20,29 @@ class PhpFatal(Exception):
 def is_api_path(path: str) -> bool:
     """True for /api and /api/... (the rewritten URL form)."""
     return path in ("/api", "/api/") or path.startswith("/api/")
+
+
+def route(path: str, query: str) -> tuple[str, dict] | None:
+    """(url, params) for /api/... and /webservice/dispatcher.php?url=..., else None."""
+    params = parse_query(query)
+    if is_api_path(path):
+        url = unquote(path[5:])
+    elif path == DISPATCHER:
+        url = params.get("url", "")
+        url = url if isinstance(url, str) else ""
+    else:
+        return None
+    params.pop("url", None)
+    return url, params
+
+
+def resource_of(target: str) -> str:
+    """The resource a request is about, for counters ("" for /api/, "-" outside the API)."""
+    path, _, query = target.partition("?")
+    routed = route(path, query)
+    if routed is None:
+        return "-"
+    return routed[0].split("/")[0]
 
 
 def php_get(path: str, query: str) -> dict:

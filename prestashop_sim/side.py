@@ -1,10 +1,9 @@
 """The side endpoint /_sim/...: counters, stock, reset, faults, config and load as JSON."""
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from urllib.parse import parse_qsl
 
-from prestashop_sim.config import SimConfig
 from prestashop_sim.simulator import Simulator
 from prestashop_sim.webservice import Request, Response
 
@@ -78,18 +77,6 @@ def _set_faults(sim: Simulator, payload: dict) -> dict:
     return {"rules": sim.faults.as_list()}
 
 
-def _set_config(sim: Simulator, payload: dict) -> dict:
-    """Change SimConfig fields at runtime, e.g. {"multi_row": "refuse"} (all checked first)."""
-    known = {f.name for f in fields(SimConfig)}
-    unknown = set(payload) - known
-    if unknown:
-        raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
-    SimConfig(**(asdict(sim.config) | payload))  # validates the combination
-    for name, value in payload.items():
-        setattr(sim.config, name, value)
-    return asdict(sim.config)
-
-
 def _set_load(sim: Simulator, payload: dict) -> dict:
     sim.load.configure(**payload)
     return sim.load.as_dict()
@@ -106,7 +93,7 @@ ROUTES = {
     ("GET", "faults"): lambda sim, _p: {"rules": sim.faults.as_list()},
     ("POST", "faults"): _set_faults,
     ("GET", "config"): lambda sim, _p: asdict(sim.config),
-    ("POST", "config"): _set_config,
+    ("POST", "config"): lambda sim, payload: sim.configure(**payload),
     ("GET", "load"): lambda sim, _p: sim.load.as_dict(),
     ("POST", "load"): _set_load,
 }

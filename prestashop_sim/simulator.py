@@ -1,15 +1,18 @@
 """The simulated shop: webservice behind a load model, fault injection and counters."""
 
+from dataclasses import asdict, fields
+
 from prestashop_sim import fault_bodies
 from prestashop_sim.auth import DEFAULT_KEY, ApiKey, default_keys
 from prestashop_sim.config import SimConfig
 from prestashop_sim.counters import Counters
 from prestashop_sim.faults import Faults
+from prestashop_sim.front import resource_of
 from prestashop_sim.load import LoadModel
 from prestashop_sim.params import parse_query
 from prestashop_sim.stock import ShopContext, save_row
 from prestashop_sim.store import Store
-from prestashop_sim.webservice import Request, Response, Webservice, resource_of
+from prestashop_sim.webservice import Request, Response, Webservice
 
 
 class Simulator:
@@ -74,6 +77,17 @@ class Simulator:
 
     def _rate_limited(self, wait: float) -> Response:
         return fault_bodies.too_many_requests(wait if self.load.retry_after else None)
+
+    def configure(self, **settings) -> dict:
+        """Change SimConfig fields at runtime, e.g. multi_row="refuse"; all checked first."""
+        known = {f.name for f in fields(SimConfig)}
+        unknown = set(settings) - known
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+        SimConfig(**(asdict(self.config) | settings))  # refuses a bad value before any change
+        for name, value in settings.items():
+            setattr(self.config, name, value)
+        return asdict(self.config)
 
     def counters(self) -> dict:
         """Requests by method/resource/status, hook emissions, row saves, concurrency."""

@@ -115,6 +115,10 @@ class SimHandle:
         """Emulate a product deleted in the shop's back office."""
         return self.sim.store.delete_product(product_id)
 
+    def set_config(self, **settings) -> dict:
+        """Change the shop's SimConfig fields at runtime, e.g. multi_row="refuse"."""
+        return self.sim.configure(**settings)
+
 
 @contextlib.contextmanager
 def run_simulator(*, host: str = "127.0.0.1", port: int = 0, **options) -> Iterator[SimHandle]:

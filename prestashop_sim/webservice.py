@@ -4,13 +4,11 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from prestashop_sim import front, pages, reads, render_json, render_xml, writes
 from prestashop_sim.auth import REALM, ApiKey, authenticate, credentials
 from prestashop_sim.config import SimConfig
 from prestashop_sim.errors import ProxyRefusal, WsError, did_you_mean
-from prestashop_sim.params import parse_query
 from prestashop_sim.resources import DESCRIPTIONS, FORBIDDEN, SERVED
 from prestashop_sim.stock import ShopContext
 from prestashop_sim.store import Store
@@ -84,29 +82,6 @@ class Call:
         return self.url.split("/")
 
 
-def route(path: str, query: str) -> tuple[str, dict] | None:
-    """(url, params) for /api/... and /webservice/dispatcher.php?url=..., else None."""
-    params = parse_query(query)
-    if front.is_api_path(path):
-        url = unquote(path[5:])
-    elif path == front.DISPATCHER:
-        url = params.get("url", "")
-        url = url if isinstance(url, str) else ""
-    else:
-        return None
-    params.pop("url", None)
-    return url, params
-
-
-def resource_of(target: str) -> str:
-    """The resource a request is about, for counters ("" for /api/, "-" outside the API)."""
-    path, _, query = target.partition("?")
-    routed = route(path, query)
-    if routed is None:
-        return "-"
-    return routed[0].split("/")[0]
-
-
 class Webservice:
     """Answers webservice requests against a Store, as a PrestaShop of `config.ps_version`."""
 
@@ -123,7 +98,7 @@ class Webservice:
         early = self._before_dispatch(req)
         if early is not None:
             return early
-        url, params = route(req.path, req.query)
+        url, params = front.route(req.path, req.query)
         key = credentials(req.header("Authorization"), params)
         if key is None:
             headers = [("WWW-Authenticate", REALM), front.PHP_CONTENT_TYPE]
