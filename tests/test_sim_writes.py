@@ -349,3 +349,22 @@ def test_multistore_write_recomputes_the_product_row_of_the_rows_own_scope(multi
     assert multistore.quantity(25) == 55
     assert multistore.quantity(21) == 6
     assert [e["quantity"] for e in multistore.counters()["hook_events"]] == [55, 6]
+
+
+def test_multistore_list_by_product_follows_the_id_product_index_as_mysql_does(multistore):
+    response = get(
+        multistore,
+        "stock_availables",
+        **{"filter[id_product]": "[8|7]", "id_shop": "all", "output_format": "JSON"},
+    )
+
+    assert [r["id"] for r in response.json()["stock_availables"]] == [
+        21,
+        22,
+        23,
+        25,
+        26,
+        27,
+        24,
+        28,
+    ]
