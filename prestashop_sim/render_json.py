@@ -21,8 +21,8 @@ def value_of(field: Field, value, *, ints: bool):
     if value is None or isinstance(value, str):
         return value
     if ints and field.kind == "int":
-        return int(value)  # TYPE_BOOL columns stay "0"/"1" strings (orders/70, orders/89)
-    return str(value)
+        return int(value)
+    return str(value)  # bool columns stay strings (55, 61, orders/70, orders/89)
 
 
 def entity(fields: tuple[Field, ...], record: dict, *, ints: bool, assoc=None) -> dict:

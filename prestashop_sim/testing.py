@@ -9,11 +9,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import requests
 
 from prestashop_sim import catalogue, order_setup, order_side
+from prestashop_sim import transcript_shop as transcript_catalogue
 from prestashop_sim.auth import DEFAULT_KEY, DISABLED_KEY, NO_PERMISSION_KEY, READ_ONLY_KEY
 from prestashop_sim.config import SimConfig
 from prestashop_sim.faults import Faults
@@ -34,30 +35,33 @@ def build_simulator(
     seed: int = 1,
     items: list | None = None,
     section9: bool = False,
+    transcript_shop: bool = False,
     ps_version: str = "8.1.7",
     key: str = DEFAULT_KEY,
     keys: dict | None = None,
-    json_ints: bool = False,
     layout: ShopLayout | dict | None = None,
-    webservice_enabled: bool = True,
-    shop_name: str = "invsync test shop",
-    php_warnings: bool = False,
     recorded_shop: bool = False,
     read_orders: bool = False,
     timezone: str = order_setup.DEFAULT_TIMEZONE,
     order_states: list[dict] | None = None,
     initial_order_state: int | None = None,
-    **load_settings,
+    faults: list[dict] | None = None,
+    **settings,
 ) -> Simulator:
     """A Simulator with a generated and/or explicit catalogue (see run_simulator).
 
+    Other keyword arguments are SimConfig fields (json_ints, shop_domain, multi_row,
+    php_warnings, ...) or load settings (read_latency, rate_limit, ...).
     Orders: recorded_shop loads the recorded 8.1.2 shop's products and orders 1-5;
     read_orders lets the keys GET the order-side resources; order_states is a spec of
     prestashop_sim.order_states (None: the recorded shop's ids 1-13).
     """
     if isinstance(layout, dict):
         layout = ShopLayout.from_spec(layout)
-    store = Store(layout)
+    languages = transcript_catalogue.LANGUAGES if transcript_shop else (1,)
+    store = Store(layout, languages=languages)
+    if transcript_shop:
+        catalogue.load(store, transcript_catalogue.items())
     if recorded_shop:
         catalogue.load(store, recorded_items())
     if section9:
@@ -68,9 +72,11 @@ def build_simulator(
         catalogue.load(
             store, catalogue.generate(products, combination_share=combination_share, seed=seed)
         )
-    config = SimConfig(ps_version, json_ints, webservice_enabled, shop_name, php_warnings)
-    load = LoadModel(seed=seed, **load_settings)
+    config_fields = {f.name for f in fields(SimConfig)}
+    config = SimConfig(ps_version, **{k: v for k, v in settings.items() if k in config_fields})
+    load = LoadModel(seed=seed, **{k: v for k, v in settings.items() if k not in config_fields})
     sim = Simulator(store, config=config, key=key, keys=keys, faults=Faults(seed), load=load)
+    sim.faults.configure({"rules": faults or []})
     order_setup.install(
         store, timezone=timezone, states=order_states, initial_state=initial_order_state, seed=seed
     )
@@ -130,6 +136,10 @@ class SimHandle(OrderHelpers):
 
     def _order_call(self, method: str, name: str, payload: dict) -> dict:
         return order_side.ROUTES[(method, name)](self.sim, payload)
+
+    def set_config(self, **settings) -> dict:
+        """Change the shop's SimConfig fields at runtime, e.g. multi_row="refuse"."""
+        return self.sim.configure(**settings)
 
 
 @contextlib.contextmanager
@@ -226,28 +236,31 @@ class ProcessHandle(OrderHelpers):
         response.raise_for_status()
         return response.json()
 
+    def set_config(self, **settings) -> dict:
+        """Change the shop's SimConfig fields, e.g. multi_row="refuse" (POST /_sim/config)."""
+        return self._side("POST", "config", settings)
+
 
 def simulator_command(**options) -> list[str]:
     """The `python -m prestashop_sim` command line for build_simulator-style options."""
     command = [sys.executable, "-m", "prestashop_sim", "--port", str(options.pop("port", 0))]
-    flags = {
-        "section9": "--section9",
-        "json_ints": "--json-ints",
-        "php_warnings": "--php-warnings",
-        "recorded_shop": "--recorded-shop",
-        "read_orders": "--read-orders",
+    flags = (
+        "section9", "json_ints", "transcript_shop", "rate_nodelay",
+        "php_warnings", "recorded_shop", "read_orders",
+    )  # fmt: skip
+    negated = {
+        "retry_after": "--no-retry-after",
+        "webservice_enabled": "--webservice-disabled",
+        "url_rewriting": "--no-url-rewriting",
     }
     for name, value in options.items():
         if name in flags:
-            command += [flags[name]] if value else []
-        elif name == "retry_after":
-            command += [] if value else ["--no-retry-after"]
-        elif name == "webservice_enabled":
-            command += [] if value else ["--webservice-disabled"]
-        elif name == "layout":
-            command += ["--shop-layout", json.dumps(value)]
-        elif name == "order_states":
-            command += ["--order-states", json.dumps(value)] if value is not None else []
+            command += ["--" + name.replace("_", "-")] if value else []
+        elif name in negated:
+            command += [] if value else [negated[name]]
+        elif name in ("layout", "faults", "order_states"):
+            option = {"layout": "--shop-layout", "faults": "--faults"}.get(name, "--order-states")
+            command += [option, json.dumps(value)] if value is not None else []
         elif name == "items":
             command += ["--catalogue-file", _items_file(value)]
         elif value is not None:
