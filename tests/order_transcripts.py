@@ -1,9 +1,10 @@
 """The real 8.1.2 shop's orders transcripts, parsed: exact request bytes, the response (status,
 headers, body) and the stock columns their NOTE lines give.
 
-The files are copies of reference/prestashop-transcripts/orders (113-147 belong to the
-dispatcher replay and are not copied). Each holds `# ...` comment lines, then the request and
-the response separated by marker lines; the file format adds one newline after the response.
+The files are copies of reference/prestashop-transcripts/orders (113-147, the dispatcher,
+are replayed by tests/test_sim_transcripts.py). Each holds `# ...` comment lines, then the
+request and the response separated by marker lines; the file format adds one newline after
+the response.
 """
 
 import json
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-FOLDER = Path(__file__).parent / "fixtures" / "transcripts" / "orders"
+FOLDER = Path(__file__).parent / "fixtures" / "prestashop_transcripts" / "orders"
 _REQUEST = b"===== REQUEST (exact bytes) =====\n"
 _RESPONSE = b"===== RESPONSE (exact bytes) =====\n"
 _ROW = re.compile(
@@ -87,7 +88,8 @@ def load(path: Path) -> Transcript:
 
 def orders_transcripts() -> list[Transcript]:
     """Every copied orders transcript, in recording order (by number)."""
-    return sorted((load(p) for p in FOLDER.glob("*.txt")), key=lambda t: t.number)
+    paths = [p for p in FOLDER.glob("*.txt") if not 113 <= int(p.name.split("-", 1)[0]) <= 147]
+    return sorted((load(p) for p in paths), key=lambda t: t.number)
 
 
 def exchange(port: int, request: bytes, *, timeout: float = 10) -> Response | None:

@@ -204,7 +204,7 @@ def state_problems(sim, exchange: Exchange) -> tuple[list[str], int]:
 
 
 def test_every_transcript_replays_with_the_shops_answer(recording_shop):
-    recorded = exchanges() + exchanges(ROOT / "orders")
+    recorded = exchanges() + exchanges(ROOT / "orders", numbers=range(113, 148))
     report, checked = {}, 0
     for exchange in recorded:
         problems = setup_before(recording_shop, exchange.number)
