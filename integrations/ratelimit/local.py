@@ -44,7 +44,7 @@ class _State:
         self.last_pause = 0.0  # the pause of the last 429, doubled while congestion lasts
         self.learned: Learned | None = None  # None: not loaded from the hook yet
         self.loaded_at = -math.inf
-        self.pressed = False  # the ceiling held requests back since it was last set
+        self.pressed: float | None = None  # when the ceiling first held requests back
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class LocalLimiter(SlotLimiter):
         """Drop the learned ceiling and the cut (the hook's storage is read again)."""
         with self._state.cond:
             state = self._state
-            state.learned, state.loaded_at, state.pressed = None, -math.inf, False
+            state.learned, state.loaded_at, state.pressed = None, -math.inf, None
             state.base = None
 
     def _load_learned(self) -> None:
@@ -180,20 +180,20 @@ class LocalLimiter(SlotLimiter):
         )
         state.base, state.last_pause = rate, pause
         state.paused_until = state.cut_at = now + pause
-        state.learned, state.pressed = Learned(ceiling, now), False
+        state.learned, state.pressed = Learned(ceiling, now), None
         return state.learned
 
     def _probe(self, limits: Limits, now: float) -> Learned | None:
-        """Raise the ceiling one step once it held requests back a whole interval; the new
-        value to store, or None."""
+        """Raise the ceiling one step an interval after it first held requests back (without
+        a 429 meanwhile); the new value to store, or None."""
         state = self._state
         learned = state.learned
-        if learned is None or learned.value is None or not state.pressed:
+        if learned is None or learned.value is None or state.pressed is None:
             return None
-        if now - learned.since < self.policy.probe_interval:
+        if now - state.pressed < self.policy.probe_interval:
             return None
         state.learned = Learned(probed_ceiling(limits, self.policy, learned.value), now)
-        state.pressed = False
+        state.pressed = None
         return state.learned
 
     def _wait(self, limits: Limits, now: float) -> tuple[float, _Pace | None]:
@@ -212,13 +212,19 @@ class LocalLimiter(SlotLimiter):
         )
         state.tat = min(state.tat, now + tolerance + interval)  # a clock set back must not stall
         paced = max(0.0, state.tat - tolerance - now)
-        learned = state.learned
-        if paced > 0 and learned and learned.value is not None and learned.value < limits.rate:
-            state.pressed = state.pressed or rate >= learned.value
+        if paced > 0 and state.pressed is None and self._ceiling_binds(limits, rate):
+            state.pressed = now
         waits = [paced, self._log_wait(limits, now), self._concurrency_wait(limits)]
         if self.lane == BULK:
             waits.append(self._bulk_wait(now, pace, paced))
         return max(waits), pace
+
+    def _ceiling_binds(self, limits: Limits, rate: int) -> bool:
+        """Whether the learned ceiling is what holds the pace down now."""
+        learned = self._state.learned
+        if learned is None or learned.value is None:
+            return False
+        return learned.value < limits.rate and rate >= learned.value
 
     def _log_wait(self, limits: Limits, now: float) -> float:
         """The hard cap: never more than the configured rate started within one span."""

@@ -46,6 +46,10 @@ class Policy:
     floor_share: float = 0.1  # neither rate nor ceiling drops below this share of the limit
     step_share: float = 0.1  # recovery per quiet window, as a share of the limit
     ceiling_margin: float = 0.9  # the learned ceiling, as a share of the rate that met a 429
+    # One 429 judges the shop's limit to be at least this share of the pace it came at: a
+    # window our own log saw only in part (a restart, traffic from elsewhere) must not
+    # teach a ceiling near nothing. Another 429 goes lower if the shop holds less.
+    least_share: float = 0.25
     probe_interval: float = 3600.0  # the ceiling rises one step per interval spent against it
     probe_share: float = 0.05  # that step, as a share of the ceiling
     ceiling_ttl: float = 86400.0  # Redis forgets an unused ceiling after this (the DB keeps it)
@@ -129,8 +133,8 @@ def after_429(
     itself was too fast. The ceiling goes just under that; the rate drops below both.
     """
     observed = current
-    if retry_after_known and 0 < started < current:
-        observed = started
+    if retry_after_known and started < current:
+        observed = max(started, math.ceil(current * policy.least_share))
     floor = policy.floor(limits)
     ceiling = max(floor, math.floor(observed * policy.ceiling_margin))
     rate = max(floor, min(math.floor(current * policy.decrease), ceiling))

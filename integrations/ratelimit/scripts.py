@@ -9,7 +9,8 @@ agree (or from ARGV where a test passes its own clock). Keys of one shop:
   waiting  ZSET live waiter -> expiry (bulk stays behind while one is there)
   pause    STRING pause end
   aimd     HASH base, cut_at (the rate after the last 429 and when recovery began)
-  ceiling  HASH value ('none' or a rate), since, pressed (seeded from the database)
+  ceiling  HASH value ('none' or a rate), since, pressed (when it first held requests
+           back, 0: not yet); seeded from the database
 Writing after TIME needs effects replication: Redis 5 or newer.
 """
 
@@ -92,7 +93,7 @@ if not seeded then
   return reply(-1, 0, 0, nil, 0)
 end
 local changed = 0
-if ceiling and pressed == 1 and now - since >= probe_interval then
+if ceiling and pressed > 0 and now - pressed >= probe_interval then
   ceiling = ceiling + math.max(1, math.ceil(ceiling * probe_share))
   if ceiling >= rate then
     ceiling = nil
@@ -135,7 +136,7 @@ local live_present = now - tonumber(st[3] or '-1e18') < live_window
 
 local paced = math.max(0, tat - tolerance - now)
 if paced > 0 and ceiling and ceiling < rate and r >= ceiling and pressed == 0 then
-  redis.call('HSET', KEYS[7], 'pressed', 1)
+  redis.call('HSET', KEYS[7], 'pressed', us(now))
 end
 local wait = paced
 
@@ -188,7 +189,7 @@ return reply(1, 0, changed, ceiling, since)
 
 # KEYS: pause, aimd, log, ceiling
 # ARGV: rate, step, window, pause, floor, decrease, now, retry_after_known (1/0),
-#       ceiling_margin, ceiling_ttl_ms, aimd_ttl_ms, max_pause
+#       ceiling_margin, ceiling_ttl_ms, aimd_ttl_ms, max_pause, least_share
 # Pauses every holder, cuts the rate and lowers the ceiling (unless a pause is running, or
 # the 429 without Retry-After follows a cut within a window: then the pause doubles).
 # Returns {status, 0, ceiling_changed, ceiling, since}; status -1: not seeded.
@@ -199,6 +200,7 @@ local rate, step, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3
 local pause, floor, decrease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local now, known, margin = clock(ARGV[7]), ARGV[8] == '1', tonumber(ARGV[9])
 local ceiling_ttl, aimd_ttl, max_pause = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local least_share = tonumber(ARGV[13])
 
 local seeded, ceiling, since = read_ceiling(KEYS[4])
 if not seeded then
@@ -228,8 +230,8 @@ end
 local current = effective(KEYS[2], cap_of(rate, ceiling), step, window, now)
 local started = redis.call('ZCOUNT', KEYS[3], us(now - window), '+inf')
 local observed = current
-if known and started > 0 and started < current then
-  observed = started
+if known and started < current then
+  observed = math.max(started, math.ceil(current * least_share))
 end
 local learned = math.max(floor, math.floor(observed * margin))
 local cut = math.max(floor, math.min(math.floor(current * decrease), learned))

@@ -115,6 +115,7 @@ class RedisLimiter(SlotLimiter):
         args += [policy.floor(limits), policy.decrease, self._now()]
         args += [int(has_retry_after(retry_after)), policy.ceiling_margin]
         args += [_ms(policy.ceiling_ttl), _ms(recovery), _us(policy.max_pause)]
+        args.append(policy.least_share)
         reply = self._seeded_call("backoff", ("pause", "aimd", "log", "ceiling"), args)
         if reply is None:
             self.fallback.backoff(retry_after)
