@@ -12,18 +12,28 @@ from integrations.ratelimit import CeilingHook, Learned, Status
 
 def ceiling_hook(integration: Integration) -> CeilingHook:
     """Load and save the integration's learned rate ceiling in its row."""
-    pk = integration.pk
+    stored = _StoredCeiling(integration)
+    return CeilingHook(load=stored.load, save=stored.save)
 
-    def load() -> Learned | None:
-        row = Integration.objects.filter(pk=pk).values_list("rate_ceiling", "rate_ceiling_at")
-        value, since = row.first() or (None, None)
+
+class _StoredCeiling:
+    def __init__(self, integration: Integration):
+        self.pk = integration.pk
+        # The row as the caller read it: the first load costs no query (a limiter is made
+        # per task, right after the task read its integration).
+        self.row: tuple | None = (integration.rate_ceiling, integration.rate_ceiling_at)
+
+    def load(self) -> Learned | None:
+        if self.row is None:
+            rows = Integration.objects.filter(pk=self.pk)
+            self.row = rows.values_list("rate_ceiling", "rate_ceiling_at").first()
+        (value, since), self.row = self.row or (None, None), None
         return None if since is None else Learned(value, since.timestamp())
 
-    def save(learned: Learned) -> None:
+    def save(self, learned: Learned) -> None:
         since = datetime.fromtimestamp(learned.since, tz=UTC)
-        Integration.objects.filter(pk=pk).update(rate_ceiling=learned.value, rate_ceiling_at=since)
-
-    return CeilingHook(load=load, save=save)
+        rows = Integration.objects.filter(pk=self.pk)
+        rows.update(rate_ceiling=learned.value, rate_ceiling_at=since)
 
 
 def reset_rate_ceiling(integration: Integration) -> None:

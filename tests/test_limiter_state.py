@@ -55,6 +55,21 @@ def test_a_limiter_with_no_state_of_its_own_starts_from_the_stored_ceiling(
     assert (status.rate, status.ceiling) == (120, 120)
 
 
+def test_the_hook_reads_the_row_the_task_loaded_first_and_the_database_after(
+    make_integration, django_assert_num_queries
+):
+    integration = with_ceiling(make_integration(requests_per_minute=300), 120)
+    hook = limiter_state.ceiling_hook(integration)
+    with_ceiling(integration, 100)  # another worker learned more meanwhile
+
+    with django_assert_num_queries(0):
+        first = hook.load()
+    with django_assert_num_queries(1):
+        again = hook.load()
+
+    assert (first.value, again.value) == (120, 100)
+
+
 @pytest.mark.both_databases
 def test_the_admin_action_resets_the_ceiling_in_the_database_and_the_limiter(
     limiter_backend, make_integration, admin_client
