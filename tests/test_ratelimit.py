@@ -395,3 +395,14 @@ def test_an_unknown_lane_is_refused_with_a_clear_error():
 def test_zero_limits_from_the_admin_still_let_one_request_through():
     assert Limits(0, 0) == Limits(1, 1)
     assert Limits(0, None) == Limits(1, 1)
+
+
+def test_a_wall_clock_set_back_an_hour_does_not_stall_the_shop_for_an_hour(make_limiter):
+    limiter = make_limiter(rate=10, burst=10)
+    burst(limiter, 10)
+
+    make_limiter.clock.advance(-3600.0)
+    after = limiter.try_acquire()
+
+    # The burst is spent: the next start is one interval (61 s) away, not an hour and more.
+    assert after.wait == pytest.approx(61.0, abs=1e-3)

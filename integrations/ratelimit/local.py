@@ -201,7 +201,8 @@ class LocalLimiter(SlotLimiter):
         if self.lane == LIVE:
             state.live_seen = now
         if state.paused_until > now:
-            return state.paused_until - now, None
+            # Bounded: a wall clock set back must not turn a pause into hours.
+            return min(state.paused_until - now, policy.max_pause), None
         rate = self._rate(limits, now)
         interval, tolerance = policy.pacing(rate)
         pace = _Pace(
@@ -231,6 +232,8 @@ class LocalLimiter(SlotLimiter):
         started, span = self._state.started, self.policy.span
         while started and started[0] < now - span:
             started.popleft()
+        while started and started[-1] > now:  # the wall clock was set back: forget those
+            started.pop()
         if len(started) < limits.rate:
             return 0.0
         return started[len(started) - limits.rate] + span - now + 1e-6

@@ -141,6 +141,7 @@ end
 local wait = paced
 
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. us(now - span))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '(' .. us(now), '+inf')  -- a clock set back
 local started = redis.call('ZCARD', KEYS[2])
 if started >= rate then
   local oldest = redis.call('ZRANGE', KEYS[2], started - rate, started - rate, 'WITHSCORES')
