@@ -164,9 +164,12 @@ class LocalLimiter(SlotLimiter):
             state.loaded_at = now
             current = state.learned
             if stored is not None and (current is None or stored.since >= current.since):
+                if stored != current:
+                    state.pressed = None  # pressure against another ceiling
                 state.learned = stored
             elif state.learned is None:
-                state.learned = Learned(None, now)
+                # Nothing stored (or unreadable): any value stored later wins.
+                state.learned = Learned(None, -math.inf)
 
     def _cut(self, limits: Limits, now: float, pause: float, known: bool) -> Learned:
         state, policy = self._state, self.policy

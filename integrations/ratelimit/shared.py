@@ -41,7 +41,7 @@ def _us(seconds: float) -> int:
     return math.ceil(seconds * 1_000_000)
 
 
-KEY_NAMES = ("state", "log", "leases", "waiting", "pause", "aimd", "ceiling")
+KEY_NAMES = ("state", "log", "leases", "waiting", "pause", "aimd", "ceiling")  # scripts.ACQUIRE
 NOT_SEEDED = -1
 
 
@@ -96,8 +96,7 @@ class RedisLimiter(SlotLimiter):
         args += [policy.live_share, _us(policy.live_window), _us(policy.lease), _us(policy.poll)]
         args += [policy.step(limits), _us(policy.probe_interval), policy.probe_share]
         args += [_ms(policy.ceiling_ttl), _us(MAX_SLEEP), _us(WAITER_GRACE)]
-        names = ("state", "log", "leases", "waiting", "pause", "aimd", "ceiling")
-        reply = self._seeded_call("acquire", names, args)
+        reply = self._seeded_call("acquire", KEY_NAMES, args)
         if reply is None:
             return self.fallback.try_acquire(waiter=waiter)
         status, wait_us = int(reply[0]), int(reply[1])
