@@ -134,7 +134,7 @@ def test_threads_sharing_a_limiter_never_hold_more_than_the_cap(kind, request):
     else:
         limiter = LocalLimiter(uuid.uuid4().hex, limits, policy)
 
-    events = hold_slots_in_threads(limiter, hold=0.01)
+    events = hold_slots_in_threads(limiter, hold=0.03)
 
     assert events.count(1) == 20
     assert max_overlap(events) == 2
