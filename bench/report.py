@@ -127,7 +127,7 @@ def lower_bound(f: Facts, reads: int, writes: int) -> tuple[float, float, str]:
     """(bound from the rate limit, bound from capacity and latency, the capacity's label)."""
     a = f.args
     by_rate = (reads + writes) * 60 / a.rate_limit if a.rate_limit else 0.0
-    slots = a.capacity or min(a.workers, f.setup.integration.max_concurrent_requests)
+    slots = a.capacity or min(a.workers, f.setup.integration.concurrency_in_force)
     label = f"capacity {a.capacity}" if a.capacity else f"{slots} concurrent requests"
     by_capacity = (reads * a.read_latency + writes * a.write_latency) / slots
     return by_rate, by_capacity, label

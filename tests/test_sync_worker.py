@@ -218,8 +218,15 @@ def test_a_drain_lost_with_its_worker_process_is_redelivered_and_finishes(
     )
 
 
+@pytest.fixture
+def burst_of_ten(monkeypatch):
+    """Worker processes started after this let 10 requests start at once (the limiter paces
+    evenly by default), so a budget of 10 a minute shows within seconds."""
+    monkeypatch.setenv("INVSYNC_RATELIMIT_BURST", "10")
+
+
 def test_two_worker_processes_share_the_integrations_request_budget(
-    celery_worker_process, shop, make_integration, make_product, link_shop
+    burst_of_ten, celery_worker_process, shop, make_integration, make_product, link_shop
 ):
     import time
 
