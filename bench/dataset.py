@@ -83,6 +83,7 @@ def create_integration(shop, *, rate_limit: int, concurrency: int, chunk_size: i
         max_concurrent_requests=concurrency,
         chunk_size=chunk_size,
         mode=Integration.Mode.LOCAL_TO_PRESTA,
+        reserve_orders=False,  # the simulator started here takes no orders
     )
 
 

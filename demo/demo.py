@@ -129,6 +129,7 @@ def create_integration(handle, *, products: int) -> Integration:
         shop_url=handle.url,
         api_key=handle.key,
         mode=Integration.Mode.LOCAL_TO_PRESTA,
+        reserve_orders=False,  # the simulator started here takes no orders
         requests_per_minute=6000,
         max_concurrent_requests=4,
         chunk_size=min(max(math.ceil(products / 12), 50), 500),

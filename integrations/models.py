@@ -5,7 +5,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from integrations.order_models import OrderFeed, ShopOrder, ShopOrderState
 from warehouse.models import Product, Warehouse
+
+__all__ = [
+    "Integration",
+    "OrderFeed",
+    "ProductLink",
+    "ShopOrder",
+    "ShopOrderState",
+    "SyncChunk",
+    "SyncLogEntry",
+    "SyncRun",
+]
 
 
 def _inventory_sync_defaults() -> dict:
@@ -58,6 +70,34 @@ class Integration(models.Model):
         related_name="integrations",
         verbose_name=_("warehouses"),
         help_text=_("Warehouses whose stock feeds the shop; none selected means all."),
+    )
+    reserve_orders = models.BooleanField(
+        _("reserve stock for shop orders"),
+        default=True,
+        help_text=_(
+            "Read the shop's orders and send it the balance minus the units of open orders. "
+            "Off: the bare balance, as before."
+        ),
+    )
+    issue_on_shipped = models.BooleanField(
+        _("goods issue when the shop ships"),
+        default=False,
+        help_text=_(
+            "Create and approve the order's WZ as soon as the shop marks it shipped. "
+            "Off: one click on the order in the admin."
+        ),
+    )
+    order_warehouse = models.ForeignKey(
+        Warehouse,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("warehouse shipping the orders"),
+        help_text=_(
+            "Where the shop's orders are reserved and issued from. Empty: the first "
+            "warehouse feeding the shop."
+        ),
     )
     requests_per_minute = models.PositiveIntegerField(_("requests per minute"), default=100)
     max_concurrent_requests = models.PositiveIntegerField(

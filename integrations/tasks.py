@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.engine import drain, periodic, resync, runs
+from integrations.engine import drain, orders, periodic, resync, runs, shop
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncChunk, SyncRun
 from integrations.prestashop import PrestaShopError, RateLimited, ShopTemporaryError
@@ -78,7 +78,22 @@ def drain_all_task() -> dict:
         send_chunks(run_id)
     for integration_id in done.drain_ids:
         drain_task.delay(integration_id)
+    for integration_id in orders.integrations_reading_orders():
+        read_orders_task.delay(integration_id)
     return asdict(done)
+
+
+@shared_task(bind=True, acks_late=True)
+def read_orders_task(self, integration_id: int) -> dict:
+    """The shop's new orders into the reservations (sent by the periodic drain each minute).
+
+    Not retried: the next minute reads again. Changed reservations mark their links, and
+    the drains follow after the commit (receivers.mark_reserved).
+    """
+    integration = Integration.objects.get(pk=integration_id)
+    if not orders.reads_orders(integration) or not shop.can_sync(integration):
+        return {}
+    return asdict(orders.refresh(integration, max_age=orders.max_age(), token=self.request.id))
 
 
 @shared_task(bind=True, acks_late=True, max_retries=TEMPORARY_RETRIES)

@@ -211,6 +211,9 @@ INVSYNC_SHOP_CONNECT_TIMEOUT = env_float("INVSYNC_SHOP_CONNECT_TIMEOUT", 5.0, mi
 INVSYNC_SHOP_READ_TIMEOUT = env_float("INVSYNC_SHOP_READ_TIMEOUT", 30.0, minimum=0.1)
 # Hours after which a full run's chunks that never started count as lost (the run then ends).
 INVSYNC_RUN_TIMEOUT_HOURS = env_int("INVSYNC_RUN_TIMEOUT_HOURS", 12, minimum=1)
+# Seconds the reservations of shop orders may be old when stock is written to a shop; an older
+# read of the shop's orders is refreshed first (one read per shop per interval, not per chunk).
+INVSYNC_ORDERS_MAX_AGE = env_float("INVSYNC_ORDERS_MAX_AGE", 5.0, minimum=0.0)
 
 LOGGING = {
     "version": 1,

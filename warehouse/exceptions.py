@@ -61,3 +61,7 @@ class InsufficientStock(LedgerError):
 
 class ImportRejected(FileRejected, LedgerError):
     """A product import file has errors; ``errors`` lists every one, with its row number."""
+
+
+class ReservationStateError(LedgerError):
+    """The reservation's status does not allow the operation (e.g. issuing it twice)."""

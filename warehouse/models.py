@@ -195,3 +195,84 @@ class DocumentCounter(models.Model):
 
     def __str__(self):
         return f"{self.kind}/{self.period}: {self.last}"
+
+
+class Reservation(models.Model):
+    """Stock held in one warehouse for one open order of a sales channel (a shop).
+
+    It ends in one of two ways, each in one transaction with the ledger change: the order's
+    goods issue (a WZ) books the movements and closes it, or the order's cancellation releases
+    it. The ledger knows the channel only as an opaque key given by whoever reserves.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ISSUED = "issued", _("goods issued")
+        RELEASED = "released", _("released")
+
+    channel = models.CharField(
+        _("sales channel"),
+        max_length=64,
+        help_text=_("Who holds the reservation, e.g. integration:3."),
+    )
+    channel_name = models.CharField(_("sales channel name"), max_length=100, blank=True)
+    order_id = models.PositiveBigIntegerField(_("order id in the shop"))
+    order_reference = models.CharField(_("order reference"), max_length=64, blank=True)
+    warehouse = models.ForeignKey(
+        Warehouse, models.PROTECT, related_name="reservations", verbose_name=_("warehouse")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    document = models.ForeignKey(
+        Document,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("goods issue"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "order_id"], name="reservation_one_per_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel_name or self.channel} {self.order_reference or self.order_id}"
+
+
+class ReservationLine(models.Model):
+    """Units of one product a reservation holds."""
+
+    reservation = models.ForeignKey(
+        Reservation, models.CASCADE, related_name="lines", verbose_name=_("reservation")
+    )
+    product = models.ForeignKey(
+        Product, models.PROTECT, related_name="reservation_lines", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("reservation line")
+        verbose_name_plural = _("reservation lines")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "product"], name="reservationline_unique_product"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="reservationline_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku} x {self.quantity}"

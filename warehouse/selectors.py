@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from warehouse.models import StockLevel, StockMovement
+from warehouse.models import Reservation, ReservationLine, StockLevel, StockMovement
 
 
 def stock_totals(
@@ -77,3 +77,70 @@ def ledger_mismatches() -> list[LedgerMismatch]:
         LedgerMismatch(pid, sku, wid, code, None, total) for pid, sku, wid, code, total in orphans
     ]
     return sorted(found, key=lambda m: (m.sku, m.warehouse_code))
+
+
+def reserved_totals(
+    product_ids: Iterable[int], *, warehouse_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """Units held by open reservations per product in the given warehouses (all when None).
+
+    One aggregate query; products holding nothing are absent (callers treat them as 0).
+    """
+    lines = ReservationLine.objects.filter(
+        product_id__in=list(product_ids), reservation__status=Reservation.Status.OPEN
+    )
+    if warehouse_ids is not None:
+        lines = lines.filter(reservation__warehouse_id__in=list(warehouse_ids))
+    rows = lines.order_by().values("product_id").annotate(total=Sum("quantity"))
+    return {row["product_id"]: row["total"] for row in rows}
+
+
+def available_totals(
+    product_ids: Iterable[int], *, warehouse_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """Balance minus open reservations per product in the given warehouses (all when None).
+
+    Negative where the reservations exceed the balance (check_ledger reports it); products
+    with neither a balance nor a reservation are absent.
+    """
+    ids = list(product_ids)
+    available = stock_totals(ids, warehouse_ids=warehouse_ids)
+    for product_id, reserved in reserved_totals(ids, warehouse_ids=warehouse_ids).items():
+        available[product_id] = available.get(product_id, 0) - reserved
+    return available
+
+
+@dataclass(frozen=True)
+class Overbooked:
+    """Open reservations holding more units of a product than its warehouse's balance."""
+
+    product_id: int
+    sku: str
+    warehouse_code: str
+    balance: int
+    reserved: int
+
+
+def overbooked_reservations() -> list[Overbooked]:
+    """Every (product, warehouse) whose open reservations exceed its balance (one query)."""
+    balance = StockLevel.objects.filter(
+        product=OuterRef("product"), warehouse=OuterRef("reservation__warehouse")
+    ).values("quantity")[:1]
+    rows = (
+        ReservationLine.objects.filter(reservation__status=Reservation.Status.OPEN)
+        .order_by()
+        .values("product_id", "product__sku", "reservation__warehouse__code")
+        .annotate(reserved=Sum("quantity"), balance=Coalesce(Subquery(balance), 0))
+        .filter(reserved__gt=F("balance"))
+    )
+    found = [
+        Overbooked(
+            row["product_id"],
+            row["product__sku"],
+            row["reservation__warehouse__code"],
+            row["balance"],
+            row["reserved"],
+        )
+        for row in rows
+    ]
+    return sorted(found, key=lambda o: (o.sku, o.warehouse_code))

@@ -9,3 +9,8 @@ whose balance changed). Receivers may only write to the database there; anything
 from django.dispatch import Signal
 
 stock_changed = Signal()
+
+# Sent inside the transaction that opens, changes, issues or releases a reservation, with
+# ``reservation``, ``product_ids`` and ``warehouse_ids`` (frozensets of the ids whose reserved
+# quantity changed). The same rules as for stock_changed apply to its receivers.
+reservations_changed = Signal()

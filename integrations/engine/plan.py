@@ -1,7 +1,8 @@
 """Planning, pure: compare the ledger's wanted quantities with the shop's rows.
 
-Nothing here touches the database or the network; the desired quantities come from
-``desired_quantities`` (one aggregate query) and the rows from one bulk read of the shop.
+Nothing here touches the database or the network but ``desired_quantities``: the ledger's
+aggregate queries, and for an integration reserving for orders the orders read it may need
+first (integrations.engine.orders); the rows come from one bulk read of the shop.
 """
 
 from collections.abc import Iterable
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from integrations.engine import orders
 from integrations.models import Integration, ProductLink
 from integrations.prestashop import StockRead, StockRow
-from warehouse.selectors import stock_totals
+from warehouse.selectors import available_totals, stock_totals
 
 PRODUCT_NOT_FOUND = _("product not found in the shop")
 COMBINATION_NOT_FOUND = _("combination not found in the shop")
@@ -74,5 +76,16 @@ def feed_warehouse_ids(integration: Integration) -> list[int] | None:
 
 
 def desired_quantities(integration: Integration, product_ids: Iterable[int]) -> dict[int, int]:
-    """The ledger's quantity per product for this shop, in one aggregate query."""
-    return stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
+    """The ledger's quantity per product for this shop, in aggregate queries.
+
+    An integration that reserves for orders gets the available quantity (balance minus open
+    reservations in the warehouses feeding it, never below 0), after the shop's new orders are
+    read if the reservations are older than INVSYNC_ORDERS_MAX_AGE (orders.ensure_fresh: it
+    may talk to the shop, and raises its error). Otherwise the bare balance.
+    """
+    warehouse_ids = feed_warehouse_ids(integration)
+    if not orders.reads_orders(integration):
+        return stock_totals(product_ids, warehouse_ids=warehouse_ids)
+    orders.ensure_fresh(integration)
+    available = available_totals(product_ids, warehouse_ids=warehouse_ids)
+    return {product_id: max(quantity, 0) for product_id, quantity in available.items()}

@@ -13,6 +13,7 @@ from .errors import (
     UnexpectedResponse,
     WriteNotApplied,
 )
+from .orders import OrderHead, OrderLine, OrderStateInfo
 from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
 from .transport import Limiter
 
@@ -25,6 +26,9 @@ __all__ = [
     "BatchWriteError",
     "CatalogueItem",
     "Limiter",
+    "OrderHead",
+    "OrderLine",
+    "OrderStateInfo",
     "PrestaShopClient",
     "PrestaShopError",
     "RateLimited",

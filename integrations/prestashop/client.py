@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from . import access, batch, parsing, query, reads, writes
+from . import access, batch, orders, parsing, query, reads, writes
 from .access import major_version
 from .address import API
 from .batch import BatchNotSupported
 from .errors import PrestaShopError, ShopConfigError, UnexpectedResponse, WriteNotApplied
+from .orders import OrderHead, OrderLine, OrderStateInfo
 from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
 from .transport import Transport
 
@@ -246,6 +247,48 @@ class PrestaShopClient:
                 reference=parsing.text_field(item, "reference"),
                 ean13=parsing.text_field(item, "ean13"),
             )
+
+    # -- orders (read for the reservations) ----------------------------------------------
+
+    def fetch_changed_orders(self, since: str | None) -> list[OrderHead]:
+        """Orders whose date_upd is after `since` (the shop's local time, strict; None: all)."""
+        return list(orders.changed_orders(self._transport, since, shop_id=self.shop_id))
+
+    def fetch_newest_order(self) -> OrderHead | None:
+        """The order changed last, or None (one request)."""
+        return orders.newest_order(self._transport, shop_id=self.shop_id)
+
+    def fetch_highest_order_id(self) -> int:
+        """The greatest order id, 0 when the shop has no order (one request)."""
+        return orders.highest_order_id(self._transport, shop_id=self.shop_id)
+
+    def fetch_orders_in_states(self, state_ids: Iterable[int], *, up_to_id: int) -> list[OrderHead]:
+        """Orders now in one of these states, with ids up to `up_to_id`."""
+        return list(
+            orders.orders_in_states(
+                self._transport, state_ids, up_to_id=up_to_id, shop_id=self.shop_id
+            )
+        )
+
+    def fetch_order_lines(self, order_ids: Iterable[int]) -> dict[int, list[OrderLine]]:
+        """{order id: its lines} from order_details, in as few reads as the URL allows."""
+        probe = query.list_params(
+            display=orders.DETAIL_DISPLAY,
+            filters=[("filter[id_order]", "[]")],
+            offset=10**9,
+            page_size=orders.ORDER_PAGE_SIZE,
+        )
+        line = f"GET {self._transport.address.target(orders.DETAILS[0], probe)} HTTP/1.1"
+        budget = query.MAX_REQUEST_LINE - len(line) - self._transport.key_reserve()
+        return orders.order_lines(self._transport, order_ids, budget=budget)
+
+    def fetch_order_states(self) -> list[OrderStateInfo]:
+        """Every order state with its flags (one request)."""
+        return orders.order_states(self._transport)
+
+    def fetch_configuration(self, names: Iterable[str]) -> dict[str, str]:
+        """{name: value} of configuration keys, e.g. PS_OS_CANCELED (one request)."""
+        return orders.configuration_values(self._transport, names)
 
     # -- internals ---------------------------------------------------------------------
 
