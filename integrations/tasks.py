@@ -87,13 +87,17 @@ def drain_all_task() -> dict:
 def read_orders_task(self, integration_id: int) -> dict:
     """The shop's new orders into the reservations (sent by the periodic drain each minute).
 
-    Not retried: the next minute reads again. Changed reservations mark their links, and
-    the drains follow after the commit (receivers.mark_reserved).
+    Not retried: the next minute reads again. Changed reservations mark their links and the
+    drains follow after the commit (receivers.mark_reserved); the other marks of changed
+    orders get a drain here.
     """
     integration = Integration.objects.get(pk=integration_id)
     if not orders.reads_orders(integration) or not shop.can_sync(integration):
         return {}
-    return asdict(orders.refresh(integration, max_age=orders.max_age(), token=self.request.id))
+    result = orders.refresh(integration, max_age=orders.max_age(), token=self.request.id)
+    if result.orders:
+        enqueue_drains({integration_id})  # orders move the shop's own stock: bring it back
+    return asdict(result)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=TEMPORARY_RETRIES)

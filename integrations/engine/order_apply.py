@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from integrations.engine import outbox
 from integrations.engine.order_states import Role
 from integrations.models import Integration, ProductLink, ShopOrder
 from integrations.prestashop import OrderHead, OrderLine
@@ -58,9 +59,12 @@ def apply_order(
     """Record the order as the shop shows it and bring its reservation in line. Idempotent.
 
     `lines` None keeps the lines stored from an earlier read (the order did not change).
+    The order's products are marked for this shop: its own stock moved with the order (placed,
+    edited, cancelled, ...), and the next drain brings the rows back to the ledger's quantity.
     """
     with transaction.atomic():
         order = _locked_order(context.integration, head)
+        touched = _products_of(context, order.lines)
         order.predates_link = _predates(context, head)
         order.imported = order.imported or imported
         order.reference, order.ps_state_id = head.reference[:64], head.current_state
@@ -69,6 +73,8 @@ def apply_order(
             order.lines = [[ln.product_id, ln.product_attribute_id, ln.quantity] for ln in lines]
         order.problem = settle(context, order) if counts(order) else ""
         order.save()
+        touched |= _products_of(context, order.lines)
+        outbox.mark(touched, integration_ids=[context.integration.pk])
     return order
 
 
@@ -172,6 +178,13 @@ def _release(order: ShopOrder) -> list[str]:
         ]
     reservations.release(reservation)
     return []
+
+
+def _products_of(context: OrderContext, lines: list) -> set[int]:
+    found = (
+        context.products.get((id_product, id_attribute)) for id_product, id_attribute, _q in lines
+    )
+    return {product_id for product_id in found if product_id is not None}
 
 
 def _linked_units(context: OrderContext, lines: list) -> tuple[dict[int, int], list[str]]:

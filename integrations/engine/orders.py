@@ -177,8 +177,7 @@ def apply_heads(context: OrderContext, feed: OrderFeed, client, heads: list[Orde
     }
     zone = shop_zone(feed)
     changed = [head for head in heads if _changed(head, stored.get(head.id), zone)]
-    wanted = [head.id for head in changed if _counts(context, head, stored.get(head.id))]
-    lines = client.fetch_order_lines(wanted) if wanted else {}
+    lines = client.fetch_order_lines([head.id for head in changed]) if changed else {}
     read_at = timezone.now()
     for head in sorted(changed, key=lambda h: (h.date_upd, h.id)):
         order = apply_order(context, head, lines.get(head.id))
@@ -217,13 +216,6 @@ def _settled(order: ShopOrder, zone: ZoneInfo | None) -> bool:
         return False
     read = timezone.localtime(order.lines_read_at, zone).replace(tzinfo=None)
     return read - SETTLE_MARGIN > datetime.strptime(order.date_upd, DATE_FORMAT)
-
-
-def _counts(context: OrderContext, head: OrderHead, stored: ShopOrder | None) -> bool:
-    """Whether the order's lines matter: placed after linking, or imported."""
-    if stored is not None and stored.imported:
-        return True
-    return context.baseline_order_id is None or head.id > context.baseline_order_id
 
 
 def lower_bound(feed: OrderFeed) -> str | None:
