@@ -166,6 +166,9 @@ def form_data(integration, **changes):
         "max_concurrent_requests": integration.max_concurrent_requests,
         "verify_tls": "on",
         "active": "on",
+        # The inline of the shop's order states (none read yet).
+        "order_states-TOTAL_FORMS": "0",
+        "order_states-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from warehouse.admin_documents import DocumentAdmin  # noqa: F401 - registers the document admin
+from warehouse.admin_reservations import open_reservations_table, reserved_subquery
 from warehouse.models import Product, StockLevel, StockMovement, Warehouse
 
 
@@ -36,18 +37,44 @@ class StockLevelInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "ean", "active", "total_stock")
+    list_display = ("sku", "name", "ean", "active", "total_stock", "reserved", "available")
     list_filter = ("active",)
     search_fields = ("sku", "name", "ean")
-    readonly_fields = ("movement_history",)
+    readonly_fields = ("stock_summary", "open_reservations", "movement_history")
     inlines = [StockLevelInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_total_stock=Sum("stock_levels__quantity"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_total_stock=Sum("stock_levels__quantity"), _reserved=reserved_subquery())
+        )
 
     @admin.display(description=_("stock, all warehouses"), ordering="_total_stock")
     def total_stock(self, obj):
         return obj._total_stock or 0
+
+    @admin.display(description=_("reserved for orders"), ordering="_reserved")
+    def reserved(self, obj):
+        return getattr(obj, "_reserved", 0) or 0
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return self.total_stock(obj) - self.reserved(obj)
+
+    @admin.display(description=_("stock"))
+    def stock_summary(self, obj):
+        if obj.pk is None:
+            return "-"
+        return _("balance %(balance)d, reserved %(reserved)d, available %(available)d") % {
+            "balance": self.total_stock(obj),
+            "reserved": self.reserved(obj),
+            "available": self.available(obj),
+        }
+
+    @admin.display(description=_("open reservations"))
+    def open_reservations(self, obj):
+        return "-" if obj.pk is None else open_reservations_table(obj)
 
     @admin.display(description=_("movement history"))
     def movement_history(self, obj):

@@ -13,10 +13,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import limiter_state
-from integrations.admin import views
+from integrations.admin import orders, views
 from integrations.admin.filters import ErrorStateFilter
 from integrations.engine import estimates, runs
-from integrations.models import Integration, ProductLink
+from integrations.models import Integration, ProductLink, ShopOrderState
 from integrations.panel.progress import describe_estimate
 
 KEY_HELP = _(
@@ -56,6 +56,9 @@ class IntegrationForm(forms.ModelForm):
             "interval_minutes",
             "chunk_size",
             "warehouses",
+            "reserve_orders",
+            "issue_on_shipped",
+            "order_warehouse",
             "requests_per_minute",
             "max_concurrent_requests",
             "verify_tls",
@@ -74,6 +77,11 @@ class IntegrationForm(forms.ModelForm):
             return self.instance.api_key  # an empty field on edit keeps the stored key
         raise ValidationError(_("Enter the shop's API key."))
 
+    def clean(self):
+        cleaned = super().clean()
+        orders.check_order_warehouse(self)
+        return cleaned
+
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
@@ -89,8 +97,10 @@ class IntegrationAdmin(admin.ModelAdmin):
     )
     list_filter = ("mode", "active", ErrorStateFilter)
     search_fields = ("name", "shop_url")
-    actions = ["reset_rate_ceiling"]
+    actions = ["reset_rate_ceiling", "import_open_orders"]
+    inlines = [orders.ShopOrderStateInline]
     readonly_fields = (
+        "orders_status",
         "current_api_key",
         "rate_in_force",
         "learned_rate_ceiling",
@@ -105,6 +115,17 @@ class IntegrationAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "kind", "shop_url", "api_key", "current_api_key", "shop_id")}),
         (_("Sync"), {"fields": ("mode", "interval_minutes", "chunk_size", "warehouses")}),
+        (
+            _("Shop orders"),
+            {
+                "fields": (
+                    "reserve_orders",
+                    "issue_on_shipped",
+                    "order_warehouse",
+                    "orders_status",
+                )
+            },
+        ),
         (
             _("Shop limits"),
             {
@@ -137,6 +158,21 @@ class IntegrationAdmin(admin.ModelAdmin):
         if db_field.name == "shop_url":
             kwargs["assume_scheme"] = "https"  # as https_by_default, for the admin's own form
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description=_("shop orders read"))
+    def orders_status(self, obj):
+        return "-" if obj.pk is None else orders.orders_status(obj)
+
+    @admin.action(
+        description=_("Import the open orders placed before linking"), permissions=["change"]
+    )
+    def import_open_orders(self, request, queryset):
+        orders.import_orders_action(self, request, queryset)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ShopOrderState:
+            orders.save_state_roles(formset)
 
     @admin.display(description=_("current API key"))
     def current_api_key(self, obj):

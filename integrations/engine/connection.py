@@ -13,6 +13,8 @@ from integrations.models import Integration
 from integrations.prestashop import PrestaShopError
 from integrations.reasons import failure_lines
 
+ORDER_RESOURCES = ("orders", "order_details", "order_states", "configurations")
+
 
 @dataclass
 class ConnectionCheck:
@@ -46,9 +48,26 @@ def check_connection(integration: Integration) -> ConnectionCheck:
     check.lines.append(address_line(report))
     check.lines.extend(_(problem) for problem in report.problems)
     check.lines.extend(_(warning) for warning in report.warnings)
+    order_problem = orders_problem(integration, report)
+    if order_problem:
+        check.ok = False
+        check.lines.append(order_problem)
     if check.ok:
         check.resumed = record_success(integration, report.version)
     return check
+
+
+def orders_problem(integration: Integration, report) -> str:
+    """What the key lacks to read orders, when the integration reserves for them ("" if ok)."""
+    if not integration.reserve_orders:
+        return ""
+    missing = [name for name in ORDER_RESOURCES if "GET" not in report.resources.get(name, set())]
+    if not missing:
+        return ""
+    return _(
+        "The key may not read %(resources)s, so stock cannot be reserved for the shop's "
+        "orders: allow GET on them in the shop's webservice key, or turn reserving off."
+    ) % {"resources": ", ".join(missing)}
 
 
 def address_line(report) -> str:
