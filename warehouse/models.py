@@ -247,7 +247,8 @@ class Reservation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.channel_name or self.channel} {self.order_reference or self.order_id}"
+        order = self.order_reference or f"#{self.order_id}"
+        return f"{order} ({self.channel_name or self.channel})"
 
 
 class ReservationLine(models.Model):
