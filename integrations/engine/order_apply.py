@@ -6,7 +6,7 @@ edit changes nothing more than reading it once. Each order is one transaction wi
 change. Lines of products that are not linked are reported on the order, never guessed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -40,17 +40,31 @@ class OrderContext:
 
     integration: Integration
     roles: dict[int, str]  # state id -> Role
-    products: dict[tuple[int, int], int]  # (id_product, id_product_attribute) -> product id
     warehouse: Warehouse | None
     baseline_order_id: int | None
+    # (id_product, id_product_attribute) -> linked product id, or None: loaded as needed.
+    products: dict[tuple[int, int], int | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, integration: Integration, roles: dict[int, str], baseline: int | None):
-        links = ProductLink.objects.filter(integration=integration).values_list(
-            "ps_product_id", "ps_combination_id", "product_id"
-        )
-        products = {(pid, combination): product for pid, combination, product in links}
-        return cls(integration, roles, products, order_warehouse(integration), baseline)
+        return cls(integration, roles, order_warehouse(integration), baseline)
+
+    def product_of(self, key: tuple[int, int]) -> int | None:
+        """The ledger product linked to a shop row key (None when not linked)."""
+        if key not in self.products:
+            self.prefetch([key])
+        return self.products[key]
+
+    def prefetch(self, keys) -> None:
+        """Look up the links of these shop row keys in one query."""
+        wanted = {tuple(key) for key in keys} - set(self.products)
+        if not wanted:
+            return
+        links = ProductLink.objects.filter(
+            integration=self.integration, ps_product_id__in={pid for pid, _a in wanted}
+        ).values_list("ps_product_id", "ps_combination_id", "product_id")
+        found = {(pid, attribute): product for pid, attribute, product in links}
+        self.products.update({key: found.get(key) for key in wanted})
 
 
 def apply_order(
@@ -71,10 +85,11 @@ def apply_order(
         order.date_add, order.date_upd = head.date_add, head.date_upd
         if lines is not None:
             order.lines = [[ln.product_id, ln.product_attribute_id, ln.quantity] for ln in lines]
+        # Marked before the reservation changes, in one pk-ordered lock of this shop's links.
+        touched |= _products_of(context, order.lines)
+        outbox.mark(touched, integration_ids=[order.integration_id])
         order.problem = settle(context, order) if counts(order) else ""
         order.save()
-        touched |= _products_of(context, order.lines)
-        outbox.mark(touched, integration_ids=[context.integration.pk])
     return order
 
 
@@ -192,7 +207,7 @@ def _linked_units(context: OrderContext, lines: list) -> tuple[dict[int, int], l
     wanted: dict[int, int] = {}
     unlinked: list[str] = []
     for id_product, id_attribute, quantity in lines:
-        product_id = context.products.get((id_product, id_attribute))
+        product_id = context.product_of((id_product, id_attribute))
         if product_id is None:
             unlinked.append(f"{id_product}/{id_attribute}: {quantity}")
         elif quantity > 0:

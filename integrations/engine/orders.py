@@ -80,7 +80,7 @@ def refresh(integration: Integration, *, max_age: timedelta, token: str = "") ->
     """
     feed = feed_of(integration)
     token = token or outbox.new_token()
-    deadline = time.monotonic() + claim_lease().total_seconds()
+    deadline = time.monotonic() + claim_lease().total_seconds() + 5
     while not _claim(feed, token, max_age):
         if _is_fresh(feed, max_age):
             return OrdersRead(skipped=True)
@@ -178,6 +178,8 @@ def apply_heads(context: OrderContext, feed: OrderFeed, client, heads: list[Orde
     zone = shop_zone(feed)
     changed = [head for head in heads if _changed(head, stored.get(head.id), zone)]
     lines = client.fetch_order_lines([head.id for head in changed]) if changed else {}
+    context.prefetch(line.key for order_lines in lines.values() for line in order_lines)
+    context.prefetch((pid, a) for o in stored.values() for pid, a, _units in o.lines)
     read_at = timezone.now()
     for head in sorted(changed, key=lambda h: (h.date_upd, h.id)):
         order = apply_order(context, head, lines.get(head.id))
