@@ -171,7 +171,8 @@ def order_head(item: dict[str, Any]) -> OrderHead:
         reference=parsing.text_field(item, "reference", lenient=True),
         current_state=parsing.int_field(item, "current_state"),
         id_shop=parsing.int_field(item, "id_shop", lenient=True),
-        date_add=check_date(parsing.text_field(item, "date_add")),
+        # Informational only (the cursor is date_upd): a list displayed without it is fine.
+        date_add=_date_or_empty(parsing.text_field(item, "date_add", lenient=True)),
         date_upd=check_date(parsing.text_field(item, "date_upd")),
     )
 
@@ -206,6 +207,10 @@ def check_date(value: str) -> str:
     if not _DATE.match(value):
         raise UnexpectedResponse(f"the shop sent the date {value[:40]!r}, not YYYY-MM-DD HH:MM:SS")
     return value
+
+
+def _date_or_empty(value: str) -> str:
+    return check_date(value) if value else ""
 
 
 def _orders(transport, filters: query.Params, *, shop_id: int | None) -> Iterator[OrderHead]:
