@@ -175,3 +175,29 @@ def test_the_import_action_reserves_the_orders_from_before_linking(
         "Sklep 1: otwarte zamówienia rezerwujące teraz stan: 1 (z problemem: 0)."
     ]
     assert Reservation.objects.get().status == Reservation.Status.OPEN
+
+
+def test_turning_reservations_off_or_deleting_the_integration_releases_its_orders(
+    admin_client, ordered, warehouse
+):
+    integration, _order = ordered
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    data = form_data(integration, api_key="", warehouses=[warehouse.pk])  # reserving left off
+    assert Reservation.objects.get().status == Reservation.Status.OPEN
+
+    response = admin_client.post(url, data, follow=True)
+
+    assert "Sklep 1: zwolniono otwarte rezerwacje: 1." in messages_of(response)
+    assert Reservation.objects.get().status == Reservation.Status.RELEASED
+
+    integration.reserve_orders = True
+    integration.save()
+    reservations.hold(
+        channel=f"integration:{integration.pk}",
+        order_id=7,
+        warehouse=warehouse,
+        lines={Reservation.objects.get().lines.get().product_id: 1},
+    )
+    delete = reverse("admin:integrations_integration_delete", args=[integration.pk])
+    admin_client.post(delete, {"post": "yes"})
+    assert not Reservation.objects.filter(status=Reservation.Status.OPEN).exists()

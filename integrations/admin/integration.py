@@ -169,6 +169,20 @@ class IntegrationAdmin(admin.ModelAdmin):
     def import_open_orders(self, request, queryset):
         orders.import_orders_action(self, request, queryset)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "reserve_orders" in form.changed_data and not obj.reserve_orders:
+            orders.release_reservations(self, request, obj)
+
+    def delete_model(self, request, obj):
+        orders.release_reservations(self, request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for integration in queryset:
+            orders.release_reservations(self, request, integration)
+        super().delete_queryset(request, queryset)
+
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.model is ShopOrderState:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrations.engine import order_states
-from integrations.engine.order_apply import issue_order_goods
+from integrations.engine.order_apply import issue_order_goods, release_all
 from integrations.engine.order_import import import_open_orders
 from integrations.models import Integration, OrderFeed, ShopOrder, ShopOrderState
 from integrations.prestashop import PrestaShopError
@@ -70,6 +70,18 @@ def orders_status(integration: Integration) -> str:
     if feed.last_error:
         text += " " + _("Last error: %(error)s") % {"error": feed.last_error}
     return text
+
+
+def release_reservations(model_admin, request, integration: Integration) -> None:
+    """The integration stops reading orders (or is deleted): its open reservations end."""
+    released = release_all(integration)
+    if released:
+        model_admin.message_user(
+            request,
+            _("%(name)s: %(count)d open reservations were released.")
+            % {"name": integration.name, "count": released},
+            messages.WARNING,
+        )
 
 
 def import_orders_action(model_admin, request, queryset) -> None:
@@ -146,8 +158,12 @@ class ShopOrderAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_actions(self, request):
+        # Deleting an order row only forgets it (an integration being deleted takes its rows
+        # along); no bulk action offers it.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def has_approve_permission(self, request):
         return request.user.has_perm("warehouse.approve_document")

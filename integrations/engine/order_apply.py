@@ -116,6 +116,20 @@ def issue_order_goods(order: ShopOrder, *, user=None) -> Document:
     return reservations.issue_goods(order.reservation, user=user)
 
 
+def release_all(integration: Integration) -> int:
+    """Release every open reservation of this integration (it stops reading orders, or goes).
+
+    Nothing would ever close them otherwise, and they keep the units off sale in every shop
+    fed from their warehouse. Returns how many were released.
+    """
+    released = 0
+    for reservation in Reservation.objects.filter(
+        channel=channel_of(integration), status=Reservation.Status.OPEN
+    ):
+        released += reservations.release(reservation)
+    return released
+
+
 def counts(order: ShopOrder) -> bool:
     """Whether the order is the ledger's business: placed after linking, or imported."""
     return order.imported or not order.predates_link
