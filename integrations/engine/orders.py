@@ -88,6 +88,7 @@ def refresh(integration: Integration, *, max_age: timedelta, token: str = "") ->
             raise OrdersNotFresh(_("Another task is still reading the shop's orders."))
         time.sleep(WAIT_POLL)
         feed.refresh_from_db()
+    feed.refresh_from_db()  # what the previous reader left: cursor, baseline, states
     try:
         return _read(integration, feed)
     finally:
