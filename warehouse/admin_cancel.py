@@ -2,7 +2,9 @@
 
 It shows each document, what cancelling does to every balance (before -> after, a page at a
 time, refusals first) and who follows the change (the shops, through ``stock_followers``).
-Only a POST carrying CONFIRM_FIELD cancels; the view lives in DocumentAdmin.
+Only a POST carrying CONFIRM_FIELD cancels, and only the documents the page showed as
+approved (DOCUMENT_FIELD): one approved meanwhile is not cancelled unseen. The view lives in
+DocumentAdmin.
 """
 
 from django.core.paginator import Paginator
@@ -16,6 +18,7 @@ from warehouse.selectors import cancellation_changes
 from warehouse.signals import ask_followers
 
 CONFIRM_FIELD = "confirm"
+DOCUMENT_FIELD = "document"  # the documents the page showed: only these are cancelled
 CHANGES_PER_PAGE = 100
 PAGE_VAR = "p"
 TEMPLATE = "admin/warehouse/document/cancel_confirmation.html"
@@ -30,6 +33,14 @@ def selected_documents(ids) -> list[Document]:
         .annotate(line_count=Count("lines"))
         .order_by("pk")
     )
+
+
+def confirmed_documents(request, documents: list[Document]) -> list[Document] | None:
+    """The documents a POST confirms cancelling (those its page showed); None if unconfirmed."""
+    if request.method != "POST" or request.POST.get(CONFIRM_FIELD) != "yes":
+        return None
+    shown = set(request.POST.getlist(DOCUMENT_FIELD))
+    return [document for document in documents if str(document.pk) in shown]
 
 
 def selection_url(documents) -> str:
@@ -62,4 +73,5 @@ def confirmation_context(request, documents: list[Document]) -> dict:
             Warehouse.objects.filter(pk__in=warehouse_ids).values_list("code", flat=True)
         ),
         "confirm_field": CONFIRM_FIELD,
+        "document_field": DOCUMENT_FIELD,
     }

@@ -140,8 +140,9 @@ class DocumentAdmin(admin.ModelAdmin):
         documents = admin_cancel.selected_documents(ids)
         if not documents:
             return self._get_obj_does_not_exist_redirect(request, self.opts, ",".join(ids))
-        if request.method == "POST" and request.POST.get(admin_cancel.CONFIRM_FIELD) == "yes":
-            return self._cancel_confirmed(request, documents, single=object_id is not None)
+        confirmed = admin_cancel.confirmed_documents(request, documents)
+        if confirmed is not None:
+            return self._cancel_confirmed(request, confirmed, single=object_id is not None)
         context = {
             **self.admin_site.each_context(request),
             **admin_cancel.confirmation_context(request, documents),
@@ -153,7 +154,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def _cancel_confirmed(self, request, documents, *, single: bool):
         done = self._run_each(request, documents, services.cancel)
-        if single:
+        if single and documents:
             if done:
                 message = _("Document %(number)s cancelled.") % {"number": documents[0].number}
                 self.message_user(request, message, messages.SUCCESS)
