@@ -148,7 +148,7 @@ class DocumentAdmin(admin.ModelAdmin):
             **admin_cancel.confirmation_context(request, documents),
             "opts": self.opts,
             "single": documents[0] if object_id is not None else None,
-            "title": _("Cancel documents"),
+            "title": _("Cancel document") if len(documents) == 1 else _("Cancel documents"),
         }
         return TemplateResponse(request, admin_cancel.TEMPLATE, context)
 
