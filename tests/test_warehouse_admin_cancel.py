@@ -10,7 +10,7 @@ from warehouse import admin_cancel, services
 from warehouse.models import Document, StockLevel, StockMovement
 from warehouse.signals import stock_followers
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("polish")]
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases, pytest.mark.usefixtures("polish")]
 
 CHANGELIST = "admin:warehouse_document_changelist"
 
