@@ -10,9 +10,10 @@ class IntegrationsConfig(AppConfig):
         from integrations import ratelimit
         from integrations.limiter_state import ceiling_hook
         from integrations.panel import schedules
-        from integrations.receivers import mark_links
-        from warehouse.signals import stock_changed
+        from integrations.receivers import mark_links, name_followers
+        from warehouse.signals import stock_changed, stock_followers
 
         stock_changed.connect(mark_links, dispatch_uid="integrations.mark_links")
+        stock_followers.connect(name_followers, dispatch_uid="integrations.name_followers")
         ratelimit.use_ceiling_hooks(ceiling_hook)
         schedules.connect_receivers(self)

@@ -8,6 +8,7 @@ logged and dropped: the marks are committed, and the periodic drain picks them u
 
 from integrations import tasks
 from integrations.engine import outbox
+from integrations.models import ProductLink
 from warehouse.models import Document
 
 
@@ -17,3 +18,14 @@ def mark_links(sender, *, document, product_ids, warehouse_ids, **kwargs) -> Non
     since = since or document.approved_at
     integration_ids = outbox.mark(product_ids, warehouse_ids=warehouse_ids, since=since)
     tasks.schedule_drains(integration_ids)
+
+
+def name_followers(sender, *, product_ids, warehouse_ids, **kwargs) -> list[str]:
+    """stock_followers receiver: the shops whose links follow these products' balances."""
+    return list(
+        ProductLink.objects.filter(product_id__in=list(product_ids))
+        .filter(outbox.affected_integrations(warehouse_ids))
+        .order_by()
+        .values_list("integration__name", flat=True)
+        .distinct()
+    )

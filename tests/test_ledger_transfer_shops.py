@@ -4,7 +4,7 @@ one write; a shop fed by both sees no change in its total and is written nothing
 
 import pytest
 
-from integrations import sync
+from integrations.engine import drain
 from integrations.models import ProductLink
 from tests.fixtures.integrations import shop_writes
 
@@ -29,7 +29,7 @@ def test_a_shop_fed_only_by_the_target_warehouse_follows_a_transfer_with_one_wri
     make_document("MM", source, [(product, 4)], target_warehouse=target, approve=True)
 
     assert ProductLink.objects.get(integration=integration).dirty is True
-    result = sync.drain(integration.pk)
+    result = drain.drain(integration.pk)
     assert (result.changed, shop_writes(shop)) == (1, 1)
     assert shop.quantity(rows[product.pk]) == 4
 
@@ -45,7 +45,7 @@ def test_a_shop_fed_by_both_warehouses_is_written_nothing(
     shop.reset_counters()
 
     make_document("MM", source, [(product, 4)], target_warehouse=target, approve=True)
-    result = sync.drain(integration.pk)
+    result = drain.drain(integration.pk)
 
     assert (result.changed, shop_writes(shop)) == (0, 0)
     assert shop.quantity(rows[product.pk]) == 10

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Integration, ProductLink
 from integrations.prestashop import StockRead, StockRow
+from warehouse.bounds import MAX_QUANTITY
 from warehouse.selectors import stock_totals
 
 PRODUCT_NOT_FOUND = _("product not found in the shop")
@@ -74,5 +75,10 @@ def feed_warehouse_ids(integration: Integration) -> list[int] | None:
 
 
 def desired_quantities(integration: Integration, product_ids: Iterable[int]) -> dict[int, int]:
-    """The ledger's quantity per product for this shop, in one aggregate query."""
-    return stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
+    """The ledger's quantity per product for this shop, in one aggregate query.
+
+    Each balance stays within PrestaShop's limit, but a sum over several warehouses may not:
+    the shop then gets the most it can store (it could never sell more anyway).
+    """
+    totals = stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
+    return {product_id: min(total, MAX_QUANTITY) for product_id, total in totals.items()}
