@@ -6,10 +6,12 @@ the exchange's socket when the deadline passes; the blocked read then ends at on
 transport reports the deadline.
 
 The socket is found through the connection classes mounted by DeadlineAdapter: every
-connection registers itself, when it connects or sends a request, with the deadline the
-calling thread is working under. Without a deadline (or with another adapter) nothing
-changes. Name resolution and the TLS handshake cannot be interrupted; they are bounded by
-the connect timeout, and a request starting after the deadline passed is not sent.
+connection registers its socket, when it connects or sends a request, with the deadline the
+calling thread is working under (the socket, not the connection: http.client detaches it
+from the connection when the reply says Connection: close). Without a deadline (or with
+another adapter) nothing changes. Name resolution and the TLS handshake cannot be
+interrupted; they are bounded by the connect timeout, and a request starting after the
+deadline passed is not sent.
 """
 
 import contextlib
@@ -29,21 +31,21 @@ class DeadlinePassed(Exception):
 
 
 class Deadline:
-    """One exchange's deadline: the connections it uses, and whether it has passed."""
+    """One exchange's deadline: the sockets it uses, and whether it has passed."""
 
     def __init__(self):
         self.expired = False
-        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._finished = False
         self._lock = threading.Lock()
 
-    def add(self, connection: HTTPConnection) -> None:
-        """Watch this connection; refuse to go on if the deadline passed already."""
+    def add(self, sock: socket.socket | None) -> None:
+        """Watch this socket; refuse to go on if the deadline passed already."""
         with self._lock:
             if self.expired:
                 raise DeadlinePassed
-            if connection not in self._connections:
-                self._connections.append(connection)
+            if isinstance(sock, socket.socket) and sock not in self._sockets:
+                self._sockets.append(sock)
 
     def expire(self) -> None:
         """The timer's end: shut every watched socket so blocked reads and writes return."""
@@ -51,11 +53,11 @@ class Deadline:
             if self._finished:
                 return
             self.expired = True
-            for connection in self._connections:
-                sock = getattr(connection, "sock", None)
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    # socket.socket's own shutdown, also for an SSLSocket: its override
+                    # would drop the TLS object under the thread still reading through it.
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def finish(self) -> None:
         with self._lock:
@@ -82,16 +84,17 @@ def deadline(seconds: float) -> Iterator[Deadline]:
 def _register(connection: HTTPConnection) -> None:
     watch = getattr(_current, "deadline", None)
     if watch is not None:
-        watch.add(connection)
+        watch.add(connection.sock)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
     def connect(self) -> None:
         _register(self)
         super().connect()
+        _register(self)
 
     def request(self, *args, **kwargs) -> None:
-        _register(self)
+        _register(self)  # a kept-alive connection: no connect() this time
         super().request(*args, **kwargs)
 
 
@@ -99,6 +102,7 @@ class _WatchedHTTPSConnection(HTTPSConnection):
     def connect(self) -> None:
         _register(self)
         super().connect()
+        _register(self)
 
     def request(self, *args, **kwargs) -> None:
         _register(self)

@@ -57,6 +57,8 @@ def parse_body(body: bytes, content_type: str | None) -> Any:
             "the shop sent an empty reply where data was expected", kind=Failure.BROKEN_BODY
         )
     kind = media_type(content_type)
+    if kind in XML_TYPES:
+        _refuse_doctype(body)  # before the junk check, which would take a DTD for junk
     _refuse_junk_prefix(body, kind)
     if kind in JSON_TYPES:
         return _parse_json(body)
@@ -130,10 +132,7 @@ def _check_json_depth(body: bytes) -> None:
 
 def parse_xml(body: bytes) -> etree._Element:
     """Parse XML with no DTD, no entities and no network; any DOCTYPE is refused."""
-    if _declares_doctype(body):
-        raise UnexpectedResponse(
-            "the shop's XML declares a DTD or entities; refused", kind=Failure.DOCTYPE
-        )
+    _refuse_doctype(body)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
     )
@@ -152,6 +151,13 @@ def parse_xml(body: bytes) -> etree._Element:
             f"the shop's XML has root <{root.tag}>, not <prestashop>", kind=Failure.NOT_WEBSERVICE
         )
     return root
+
+
+def _refuse_doctype(body: bytes) -> None:
+    if _declares_doctype(body):
+        raise UnexpectedResponse(
+            "the shop's XML declares a DTD or entities; refused", kind=Failure.DOCTYPE
+        )
 
 
 class _PrologRead(Exception):
