@@ -4,6 +4,7 @@ from .address import ShopAddress, parse_address
 from .batch import BatchNotSupported, BatchRowRefused, BatchWriteError
 from .client import PrestaShopClient
 from .errors import (
+    Failure,
     PrestaShopError,
     RateLimited,
     ShopConfigError,
@@ -14,9 +15,11 @@ from .errors import (
     WriteNotApplied,
 )
 from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
+from .retry import NO_RETRIES, RetryPolicy
 from .transport import Limiter
 
 __all__ = [
+    "NO_RETRIES",
     "AccessReport",
     "BatchNotSupported",
     "BatchRowRefused",
@@ -24,10 +27,12 @@ __all__ = [
     "BatchWrite",
     "BatchWriteError",
     "CatalogueItem",
+    "Failure",
     "Limiter",
     "PrestaShopClient",
     "PrestaShopError",
     "RateLimited",
+    "RetryPolicy",
     "ShopAddress",
     "ShopConfigError",
     "ShopPermanentError",
