@@ -7,6 +7,7 @@ import requests
 import responses
 
 from integrations.prestashop import (
+    Failure,
     PrestaShopClient,
     ShopConfigError,
     ShopTemporaryError,
@@ -151,13 +152,28 @@ def test_an_entity_bomb_is_refused_without_expanding(rsps):
     [
         b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b"<prestashop>&x;</prestashop>",
-        b"\xef\xbb\xbf  <!doctype prestashop><prestashop/>",
+        b"\xef\xbb\xbf  <!DOCTYPE prestashop><prestashop/>",
         b'<!DOCTYPE prestashop SYSTEM "http://evil.example/x.dtd"><prestashop/>',
+        # A comment holding something like a tag before the DOCTYPE fooled the old regex.
+        b'<?xml version="1.0"?><!-- <a --><!DOCTYPE p [<!ENTITY x "y">]><prestashop>&x;'
+        b"</prestashop>",
+        b'<?pi <b?><!DOCTYPE p [<!ENTITY x "y">]><prestashop>&x;</prestashop>',
+        b'<?xml version="1.0" encoding="windows-1250"?><!-- <a --><!DOCTYPE p [<!ENTITY x "y">]>'
+        b"<prestashop>&x;</prestashop>",
     ],
 )
 def test_any_doctype_or_entity_declaration_is_refused(body):
-    with pytest.raises(UnexpectedResponse, match="declares a DTD or entities"):
+    with pytest.raises(UnexpectedResponse, match="declares a DTD or entities") as caught:
         parse_xml(body)
+
+    assert caught.value.kind == Failure.DOCTYPE
+
+
+def test_a_lowercase_doctype_is_not_xml_and_is_refused_as_broken():
+    with pytest.raises(UnexpectedResponse, match="XML is broken") as caught:
+        parse_xml(b"\xef\xbb\xbf  <!doctype prestashop><prestashop/>")
+
+    assert caught.value.kind == Failure.BROKEN_BODY
 
 
 def test_doctype_text_inside_a_value_is_only_data():

@@ -11,6 +11,8 @@ import pytest
 import requests
 
 from integrations.prestashop import (
+    NO_RETRIES,
+    Failure,
     PrestaShopClient,
     RateLimited,
     ShopConfigError,
@@ -68,6 +70,7 @@ def connect():
     with contextlib.ExitStack() as stack:
 
         def connect(sim, key=None, **options):
+            options.setdefault("retry", NO_RETRIES)
             client = PrestaShopClient(sim.url, key or sim.key, **options)
             stack.callback(client.close)
             return client
@@ -427,11 +430,13 @@ def test_a_maintenance_page_is_temporary(shop, connect):
     assert "Maintenance" in str(caught.value)
 
 
-def test_a_dropped_connection_is_temporary(shop, connect):
+def test_a_dropped_connection_is_temporary_and_its_answer_lost(shop, connect):
     shop.faults.add("drop", count=1)
 
-    with pytest.raises(ShopTemporaryError, match="cannot connect"):
+    with pytest.raises(ShopTemporaryError, match="broke before the whole answer") as caught:
         connect(shop).fetch_stock([7])
+
+    assert (caught.value.kind, caught.value.answer_lost) == (Failure.CONNECTION_LOST, True)
 
 
 def test_a_hanging_shop_times_out_as_temporary(shop, connect):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.models import Integration
-from integrations.prestashop import PrestaShopClient, ShopConfigError
+from integrations.prestashop import NO_RETRIES, PrestaShopClient, ShopConfigError
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
@@ -24,6 +24,9 @@ def client_for(integration: Integration) -> PrestaShopClient:
         verify_tls=integration.verify_tls,
         limiter=limiter_for(integration),
         timeout=shop_timeout(),
+        # The Celery tasks retry whole passes; per-request retries (RetryPolicy) wait for
+        # the engine to re-read client.uncertain_rows after a lost write answer.
+        retry=NO_RETRIES,
     )
 
 

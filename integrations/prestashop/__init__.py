@@ -2,6 +2,7 @@
 
 from .client import PrestaShopClient
 from .errors import (
+    Failure,
     PrestaShopError,
     RateLimited,
     ShopConfigError,
@@ -12,15 +13,19 @@ from .errors import (
     WriteNotApplied,
 )
 from .records import AccessReport, CatalogueItem, StockRead, StockRow
+from .retry import NO_RETRIES, RetryPolicy
 from .transport import Limiter
 
 __all__ = [
+    "NO_RETRIES",
     "AccessReport",
     "CatalogueItem",
+    "Failure",
     "Limiter",
     "PrestaShopClient",
     "PrestaShopError",
     "RateLimited",
+    "RetryPolicy",
     "ShopConfigError",
     "ShopPermanentError",
     "ShopTemporaryError",

@@ -1,7 +1,8 @@
 """PrestaShop webservice client for stock: bulk reads, one-row writes, access checks.
 
-HTTP and parsing only: no Django, every setting comes in through the constructor. The client
-never retries (the Celery tasks do); every failure is one of the types in errors.py.
+HTTP and parsing only: no Django, every setting comes in through the constructor. A temporary
+failure retries that one request (RetryPolicy); every failure is one of the types in
+errors.py, its `kind` saying what happened.
 
 Formats: lists are read as JSON (`output_format=JSON`) because a JSON list is about half the
 bytes of the XML one (no CDATA, tabs or xlink attributes on every id field), and a list is not
@@ -20,6 +21,7 @@ from . import parsing, query, writes
 from .access import build_report, major_version, read_resources
 from .errors import ShopConfigError, UnexpectedResponse, WriteNotApplied
 from .records import AccessReport, CatalogueItem, StockRead, StockRow
+from .retry import RetryPolicy
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -47,7 +49,14 @@ class PrestaShopClient:
         limiter: "Limiter | None" = None,
         max_ids_per_request: int = 250,
         session: requests.Session | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | None = None,
     ):
+        """`timeout`: (connect, read) seconds per socket operation; `deadline`: seconds for a
+        whole exchange (connect, send, the entire body), default connect + 2 x read;
+        `retry`: how temporary failures are retried (default RetryPolicy(), never:
+        RetryPolicy.disabled()). A given `session` gets the deadline's adapter mounted for
+        the shop's origin."""
         if max_ids_per_request < 1:
             raise ValueError("max_ids_per_request must be at least 1")
         self.shop_id = shop_id
@@ -59,6 +68,8 @@ class PrestaShopClient:
             verify_tls=verify_tls,
             limiter=limiter,
             session=session,
+            deadline=deadline,
+            retry=retry,
         )
         self._version_probed = False
         self._patch_refused = False
@@ -71,6 +82,12 @@ class PrestaShopClient:
     @requests_sent.setter
     def requests_sent(self, value: int) -> None:
         self._transport.requests_sent = value
+
+    @property
+    def uncertain_rows(self) -> set[int]:
+        """Stock row ids whose write lost its answer (it may still land late, over a newer
+        value): read them again after the shop's execution limit. The caller may clear it."""
+        return self._transport.uncertain
 
     def __enter__(self) -> "PrestaShopClient":
         return self
@@ -92,7 +109,7 @@ class PrestaShopClient:
     def check_access(self) -> AccessReport:
         """What the key may do, with problems in words; a refused key raises ShopConfigError."""
         reply = self._transport.send("GET", "", params=self._shop_params())
-        resources = read_resources(parsing.parse_body(reply.body, reply.content_type))
+        resources = read_resources(_parse(reply))
         report = build_report(self._transport.version or "", resources)
         if "PATCH" not in resources.get("stock_availables", set()):
             self._patch_refused = True  # no point trying PATCH first on every write
@@ -255,7 +272,7 @@ class PrestaShopClient:
 
 
 def _parse(reply) -> Any:
-    return parsing.parse_body(reply.body, reply.content_type)
+    return reply.document  # parsed by the transport, so a broken body is retried there
 
 
 def _product_ids(values: Iterable[int]) -> Iterator[int]:
