@@ -117,6 +117,16 @@ def record_abort(integration: Integration, links: list[ProductLink], error: Pres
     )
 
 
+def keep_dirty(link_ids: Iterable[int], *, now: datetime) -> int:
+    """Mark dirty links written but not verified (the re-read failed): the drain checks them."""
+    ids = list(link_ids)
+    if not ids:
+        return 0
+    return ProductLink.objects.filter(pk__in=ids).update(
+        dirty=True, dirty_since=Coalesce(F("dirty_since"), Value(now))
+    )
+
+
 def mark_uncertain(link_ids: Iterable[int], *, now: datetime) -> int:
     """Links whose write lost its answer: uncertain, read again after the shop's own limit.
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.engine import outbox
-from integrations.engine.failures import mark_failures, mark_uncertain
+from integrations.engine.failures import keep_dirty, mark_failures, mark_uncertain, pushes
 from integrations.engine.per_row import ValueByPk
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
 from integrations.prestashop import PrestaShopError
@@ -74,6 +74,8 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
     mark_failures(links, broken, state=ProductLink.State.BROKEN, now=now)
     mark_failures(links, failing, state=ProductLink.State.FAILING, now=now)
     mark_uncertain(push.uncertain, now=now)
+    if pushes(integration):
+        keep_dirty(unverified, now=now)
     _write_log(integration, links, plan, push, run, temporary)
     result = SyncResult(
         processed=len(links) - len(push.untouched),
@@ -81,7 +83,8 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
         failed=len(broken) + len(push.not_applied) + len(temporary),
         requests=requests,
         moved=len(ok) - cleared,
-        settled=frozenset([*ok, *broken, *push.not_applied]),
+        # Written rows not verified yet stay dirty: the drain reads them again, not the chunk.
+        settled=frozenset([*plan.in_sync, *push.written, *broken, *push.not_applied]),
         error=push.error,
     )
     log_pass(integration, run, result)
