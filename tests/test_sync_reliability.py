@@ -122,7 +122,8 @@ def test_a_new_full_sync_closes_a_run_with_no_live_chunk_instead_of_joining_it(
 
     new = start_run(integration, django_capture_on_commit_callbacks)
 
-    assert new.pk != stuck.pk and new.is_active
+    assert new.pk != stuck.pk
+    assert new.is_active
     stuck = fresh(stuck)
     assert (stuck.status, stuck.chunks_done, stuck.changed) == ("done_with_errors", 2, 2)
     second = fresh(second)
@@ -188,7 +189,8 @@ def test_a_link_failing_for_an_hour_is_retried_hourly_and_needs_attention(
     page = admin_client.get(
         "/admin/integrations/productlink/", {"attention": "attention"}
     ).content.decode()
-    assert ">A-1<" in page and ">A-2<" not in page
+    assert ">A-1<" in page
+    assert ">A-2<" not in page
 
 
 # 3. Progress under faults: every attempt keeps what it did; budgets per kind of failure.
@@ -211,7 +213,8 @@ def test_a_chunk_under_flaky_5xx_writes_every_row_over_its_attempts(
     refused = shop.counters()["by_status"]["503"]
     assert shop_writes(shop) == 12 + refused  # every row written once, plus the 503s
     # The first attempt did not stop at its first 503, and each later one went on from there.
-    assert len(attempts[0].settled) > 1 and len(attempts) < refused
+    assert len(attempts[0].settled) > 1
+    assert len(attempts) < refused
     assert chunk.requests == run.requests == shop.counters()["total"]
 
 
@@ -323,7 +326,8 @@ def test_an_unexpected_error_fails_the_chunk_with_its_reason_and_frees_the_claim
 
     chunk, run = fresh(chunk), fresh(run)
     assert (chunk.status, run.status, run.failed) == ("failed", "failed", 3)
-    assert "unexpected error" in chunk.error and "RecursionError" in chunk.error
+    assert "unexpected error" in chunk.error
+    assert "RecursionError" in chunk.error
     assert (chunk.requests, run.requests) == (1, 1)  # the read before the crash
     assert not ProductLink.objects.exclude(claimed_by="").exists()
     assert set(ProductLink.objects.values_list("state", "dirty")) == {("failing", True)}

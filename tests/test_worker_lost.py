@@ -69,7 +69,8 @@ def test_a_chunk_of_a_killed_worker_is_taken_back_and_the_run_finishes(
 
     chunk.refresh_from_db()
     assert (run.status, run.processed, run.failed) == (SyncRun.Status.DONE, 4, 0)
-    assert (chunk.requeues, chunk.attempts) == (1, 2) and chunk.task_id != lost_task
+    assert (chunk.requeues, chunk.attempts) == (1, 2)
+    assert chunk.task_id != lost_task
     assert [shop.quantity(rows[p.pk]) for p in products] == [5, 0, 0, 0]
     assert stock_totals([products[0].pk]) == {products[0].pk: 5}
     # Counts: the lost attempt's read, then one read, the writes and their re-read.
@@ -77,5 +78,5 @@ def test_a_chunk_of_a_killed_worker_is_taken_back_and_the_run_finishes(
     assert run.changed == chunk.changed == written
     assert run.requests == chunk.requests == 1 + 1 + written + 1
     assert not ProductLink.objects.exclude(claimed_by="").exists()
-    print(f"run finished after {passes} housekeeping passes")  # noqa: T201 - measured, not asserted
+    print(f"run finished after {passes} housekeeping passes")  # measured, not asserted
     second.wait_for(lambda: shop.counters()["in_flight"] == 0)
