@@ -375,3 +375,41 @@ def test_a_chunk_that_gives_up_counts_what_every_attempt_did(
     assert len(attempts) == 6  # five retries of a chunk making no progress, then it gives up
     assert chunk.requests == run.requests == shop.counters()["total"] == 4 + 6
     assert (chunk.processed, chunk.failed, run.failed, run.status) == (2, 4, 4, "failed")
+
+
+class Killed(BaseException):
+    """What SIGKILL does to a pool process, as far as the database can tell: it just stops."""
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_rerun_after_its_process_died_counts_each_write_once(
+    drifted, shop, settings, monkeypatch
+):
+    from integrations.prestashop import PrestaShopClient
+
+    settings.INVSYNC_LEASE_RENEW_SECONDS = 0.05
+    integration, _products, rows = drifted(4)
+    run = runs.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)  # nothing sent
+    chunk = run.chunks.get()
+    write = PrestaShopClient.write_quantity
+
+    def write_then_die(client, row, quantity):
+        if shop_writes(shop) == 2:  # killed before the third write, once a renewal counted two
+            counted = SyncChunk.objects.filter(pk=chunk.pk, changed=2, requests=3)
+            wait_until(counted.exists)
+            raise Killed
+        return write(client, row, quantity)
+
+    monkeypatch.setattr(PrestaShopClient, "write_quantity", write_then_die)
+    with pytest.raises(Killed):
+        runs.sync_chunk(chunk.pk, token="task-1")
+    monkeypatch.setattr(PrestaShopClient, "write_quantity", write)
+
+    runs.sync_chunk(chunk.pk, token="task-1")  # the same task, redelivered to another process
+
+    chunk, run = fresh(chunk), fresh(run)
+    assert (chunk.status, chunk.attempts, chunk.processed, chunk.failed) == ("done", 2, 4, 0)
+    assert chunk.changed == run.changed == shop_writes(shop) == 4
+    assert chunk.requests == run.requests == shop.counters()["total"] == 3 + 4
+    assert sorted(shop.quantity(row) for row in rows.values()) == [0] * 4

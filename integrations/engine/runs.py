@@ -139,9 +139,9 @@ def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
         lease.flush()
         fail_chunk(chunk_id, failures.describe_crash(exc))
         raise
-    record_progress(chunk, lease, result)
-    if result.error is None:
-        finish_chunk(chunk_id)
+    record_progress(chunk, lease, result, token=token)
+    if result.error is None and SyncChunk.objects.filter(pk=chunk_id, task_id=token).exists():
+        finish_chunk(chunk_id)  # unless the chunk was sent again meanwhile (a stalled worker)
     return result
 
 
@@ -174,13 +174,13 @@ def begin_attempt(chunk: SyncChunk, token: str) -> bool:
     return bool(started)
 
 
-def record_progress(chunk: SyncChunk, lease: leases.Lease, result: SyncResult) -> None:
+def record_progress(chunk: SyncChunk, lease: leases.Lease, result: SyncResult, *, token) -> None:
     """Keep the links this attempt finished with, and add its counts to the chunk and run."""
     with transaction.atomic():
-        lease.settle(result.changed)
+        lease.settle(result.changed)  # what it did counts, even if the chunk is no longer its own
         if result.settled:
             done = sorted(set(chunk.done_link_ids) | result.settled)
-            SyncChunk.objects.filter(pk=chunk.pk).update(done_link_ids=done)
+            SyncChunk.objects.filter(pk=chunk.pk, task_id=token).update(done_link_ids=done)
             chunk.done_link_ids = done
 
 
