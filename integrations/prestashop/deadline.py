@@ -1,9 +1,9 @@
 """An overall deadline for one HTTP exchange: connect, send and the whole body.
 
 requests only has per-operation timeouts: a shop (or a proxy) that drips one byte every
-few seconds never trips a read timeout and can hold a worker for hours. Here a timer closes
-the exchange's socket when the deadline passes; the blocked read then ends at once and the
-transport reports the deadline.
+few seconds never trips a read timeout and can hold a worker for hours. Here a watchdog
+thread closes the exchange's socket when the deadline passes; the blocked read then ends at
+once and the transport reports the deadline.
 
 The socket is found through the connection classes mounted by DeadlineAdapter: every
 connection registers its socket, when it connects or sends a request, with the deadline the
@@ -15,8 +15,12 @@ deadline passed is not sent.
 """
 
 import contextlib
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 from requests.adapters import HTTPAdapter
@@ -62,22 +66,62 @@ class Deadline:
     def finish(self) -> None:
         with self._lock:
             self._finished = True
+            self._sockets.clear()
+
+
+class _Watchdog:
+    """One daemon thread that expires deadlines when they are due (a timer per request
+    would cost a thread start, about 0.1-0.4 ms, on every exchange)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._due: list[tuple[float, int, Deadline]] = []  # a heap
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, seconds: float, watch: Deadline) -> None:
+        due = time.monotonic() + seconds
+        with self._cond:
+            heapq.heappush(self._due, (due, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="prestashop-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._due[0][2] is watch:
+                self._cond.notify()  # due before what the thread sleeps towards
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._due and self._due[0][0] <= now:
+                    heapq.heappop(self._due)[2].expire()  # a finished one ignores it
+                self._cond.wait(self._due[0][0] - now if self._due else None)
+
+
+_watchdog = _Watchdog()
+
+
+def _new_watchdog_in_child() -> None:
+    global _watchdog  # a forked worker must not inherit a lock held by the parent's thread
+    _watchdog = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_new_watchdog_in_child)
 
 
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[Deadline]:
     """Run an exchange in this thread under a deadline of `seconds` from now."""
     watch = Deadline()
-    timer = threading.Timer(seconds, watch.expire)
-    timer.daemon = True
     outer = getattr(_current, "deadline", None)
     _current.deadline = watch
-    timer.start()
+    _watchdog.watch(seconds, watch)
     try:
         yield watch
     finally:
         watch.finish()
-        timer.cancel()
         _current.deadline = outer
 
 

@@ -12,7 +12,7 @@ kind into the operator's sentence). Attributes every error has:
 - location: where a 3xx pointed (query cut off), else None
 - retry_after: seconds the shop or its proxy asked to wait (429, 503), else None
 - answer_lost: the request may have reached the shop but its answer did not come back
-- attempts: requests made for this call, retries included (0 when nothing was sent)
+- attempts: tries of the request that failed, retries included (1 when not retried)
 """
 
 from enum import StrEnum

@@ -5,11 +5,11 @@ JSON quirks handled here (reference §3.3): numbers come as strings or as ints d
 the PHP version; an empty list is the bare body ``[]``; a single object drops every falsy
 field ("0", "", null), so a missing field there means 0 or "". XML keeps every field.
 
-Limits, the same for both formats: the transport caps the body's size; nesting deeper than
-MAX_DEPTH is refused (libxml2 stops at 256 without huge_tree; JSON is checked before it is
-decoded, so a hostile body never reaches the recursive decoder); XML with a DOCTYPE is
-refused by the parser itself, before it reads a single declaration, and entities are never
-expanded.
+Limits: the transport caps the body's size for both formats; libxml2 (no huge_tree) stops
+at 256 levels and 10 MB text nodes; JSON deeper than MAX_DEPTH or with more than MAX_VALUES
+values is refused before it is decoded (a deep shape that slips through still ends as the
+same error, not a RecursionError). XML with a DOCTYPE is refused by a parser before a single
+declaration is read, and entities are never expanded.
 """
 
 import json
@@ -26,12 +26,13 @@ XML_TYPES = frozenset({"text/xml", "application/xml"})
 JSON_TYPES = frozenset({"application/json"})
 SNIPPET = 80
 MAX_DEPTH = 64  # a webservice reply nests about 6 deep
+MAX_VALUES = 500_000  # a page of 1,000 stock rows holds about 20,000
 
 _XML_START = re.compile(rb"<\?xml|<prestashop[\s>/]")
 _JSON_START = re.compile(rb"[{\[]")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_JSON_PAIR = re.compile(rb"\[\]|\{\}")
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_DEEP_RUN = re.compile(rb"[\[{]{%d}" % (MAX_DEPTH + 1))
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(rb"<[^>]*>")
 _INT = re.compile(r"\s*-?\d+\s*")
@@ -100,34 +101,41 @@ def _refuse_junk_prefix(body: bytes, kind: str) -> None:
 
 
 def _parse_json(body: bytes) -> Any:
-    _check_json_depth(body)
+    _refuse_deep_json(body)
     try:
         return json.loads(body.decode("utf-8"))
+    except RecursionError:  # nested deeper than Python's stack allows, in another shape
+        raise _too_deep() from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise UnexpectedResponse(
             f"the shop's JSON is broken or cut off: {exc}", kind=Failure.BROKEN_BODY
         ) from None
 
 
-def _check_json_depth(body: bytes) -> None:
-    """Refuse JSON nested deeper than MAX_DEPTH without decoding it (all at C speed).
+def _refuse_deep_json(body: bytes) -> None:
+    """Refuse JSON deeper than MAX_DEPTH in a row, or with more than MAX_VALUES values.
 
-    Strings go first (they may hold brackets), then everything but brackets; each pass then
-    removes the innermost empty pairs, so a body nested MAX_DEPTH deep is gone after
-    MAX_DEPTH passes. Unbalanced brackets are left for the decoder to call broken.
+    With every character but brackets dropped, a run of openers is a stretch where the
+    depth only grows. Strings may hold brackets and commas: the value count includes them
+    (a safe bound: a real page is far below it), and a run of openers is confirmed outside
+    strings before it is refused. C loops only; the string pass runs for suspects alone.
     """
-    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    for _ in range(MAX_DEPTH):
-        if not brackets:
-            return
-        brackets, removed = _JSON_PAIR.subn(b"", brackets)
-        if not removed:
-            return
-    if brackets:
+    if sum(map(body.count, (b",", b"[", b"{"))) > MAX_VALUES:
         raise UnexpectedResponse(
-            f"the shop's JSON is nested deeper than {MAX_DEPTH} levels; refused",
+            f"the shop's JSON holds more than {MAX_VALUES} values; refused",
             kind=Failure.OVER_LIMITS,
         )
+    if _DEEP_RUN.search(body.translate(None, _NOT_BRACKETS)):
+        outside_strings = _JSON_STRING.sub(b"", body)
+        if _DEEP_RUN.search(outside_strings.translate(None, _NOT_BRACKETS)):
+            raise _too_deep()
+
+
+def _too_deep() -> UnexpectedResponse:
+    return UnexpectedResponse(
+        f"the shop's JSON is nested deeper than {MAX_DEPTH} levels; refused",
+        kind=Failure.OVER_LIMITS,
+    )
 
 
 def parse_xml(body: bytes) -> etree._Element:

@@ -6,7 +6,6 @@ logged by requests, and wherever a URL may carry `ws_key` the key is masked.
 """
 
 import contextlib
-import itertools
 import logging
 import os
 import re
@@ -171,7 +170,9 @@ class Transport:
         """
         retries = Retries(self.retry)
         written = {*rows, *([] if stock_id is None else [stock_id])}
-        for attempt in itertools.count(1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return self._attempt(method, path, params, body, stock_id)
             except PrestaShopError as error:
@@ -183,7 +184,6 @@ class Transport:
                     raise
                 logger.warning("%s; retry %d in %.1f s", error, attempt, wait)
                 self.retry.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method, path, params, body, stock_id) -> Reply:
         """One request (two if Basic auth is dropped by the host), classified and parsed."""
