@@ -2,7 +2,7 @@
 
 start_full_sync() creates the run and its chunks exactly as the admin button does; then K
 threads each take chunks and call integrations.engine.runs.sync_chunk(), the function that
-sync_chunk_task calls, retrying after the delay integrations.tasks.retry_delay() gives (the
+sync_chunk_task calls, retrying after the delay integrations.tasks.next_retry() gives (the
 task's own retry rule). The threads share the integration's in-process rate limiter, as
 the workers of one host share the Redis one.
 """
@@ -54,20 +54,18 @@ def run_chunk(chunk_id: int) -> int:
 
     from integrations import tasks
     from integrations.engine import runs
-    from integrations.prestashop import PrestaShopError
 
-    retries = 0
+    retries, spent = 0, None
     try:
         while True:
-            try:
-                runs.sync_chunk(chunk_id)
+            result = runs.sync_chunk(chunk_id)
+            if result.error is None:
                 return retries
-            except PrestaShopError as error:
-                delay = tasks.retry_delay(error, retries)
-                if delay is None:
-                    runs.fail_chunk(chunk_id, error)
-                    return retries
-                retries += 1
-                time.sleep(delay)
+            delay, spent = tasks.next_retry(result.error, None if result.settled else spent)
+            if delay is None:
+                runs.fail_chunk(chunk_id, result.error)
+                return retries
+            retries += 1
+            time.sleep(delay)
     finally:
         connections.close_all()  # this thread's connections only

@@ -139,6 +139,11 @@ class ProductLink(models.Model):
         DIRTY = "dirty", _("waiting for sync")
         FAILING = "failing", _("failing")
         BROKEN = "broken", _("broken")
+        UNCERTAIN = "uncertain", _("uncertain: to be read again")
+
+    # The back-off doubles from 30 s and reaches its ceiling (an hour) at the 8th failure in a
+    # row: from then on the link is retried hourly and shown as needing attention.
+    ATTENTION_AFTER_ATTEMPTS = 8
 
     integration = models.ForeignKey(
         Integration, models.CASCADE, related_name="links", verbose_name=_("integration")
@@ -161,10 +166,14 @@ class ProductLink(models.Model):
     dirty_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("in flight since"), null=True, blank=True)
     # The task (its Celery id) holding the claim: a redelivered task takes its own claims back.
-    claimed_by = models.CharField(_("claimed by task"), max_length=64, blank=True)
+    # The holder renews claimed_at while it lives (its lease); INVSYNC_LEASE_TIMEOUT frees it.
+    claimed_by = models.CharField(_("claimed by task"), max_length=64, blank=True, db_index=True)
     failed_attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # A write whose answer was lost may still land late, over a newer value: the row is read
+    # again at this time (INVSYNC_UNCERTAIN_RECHECK after the lost answer).
+    recheck_at = models.DateTimeField(_("read again at"), null=True, blank=True)
     last_pushed_quantity = models.IntegerField(_("last quantity sent"), null=True, blank=True)
     last_pushed_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
     last_shop_quantity = models.IntegerField(
@@ -186,6 +195,21 @@ class ProductLink(models.Model):
     def __str__(self):
         suffix = f"/{self.ps_combination_id}" if self.ps_combination_id else ""
         return f"{self.product.sku} → {self.ps_product_id}{suffix}"
+
+    @classmethod
+    def attention_q(cls) -> Q:
+        """Links a human should look at: broken, or failing with the back-off at its ceiling."""
+        return Q(state=cls.State.BROKEN) | Q(
+            state__in=[cls.State.FAILING, cls.State.UNCERTAIN],
+            failed_attempts__gte=cls.ATTENTION_AFTER_ATTEMPTS,
+        )
+
+    @property
+    def needs_attention(self) -> bool:
+        if self.state == self.State.BROKEN:
+            return True
+        failing = self.state in (self.State.FAILING, self.State.UNCERTAIN)
+        return failing and self.failed_attempts >= self.ATTENTION_AFTER_ATTEMPTS
 
 
 class SyncRun(models.Model):
@@ -278,6 +302,15 @@ class SyncChunk(models.Model):
     processed = models.PositiveIntegerField(_("processed"), default=0)
     changed = models.PositiveIntegerField(_("changed"), default=0)
     failed = models.PositiveIntegerField(_("failed products"), default=0)
+    # Counted as they are sent, over every attempt (retried, redelivered, sent again).
+    requests = models.PositiveIntegerField(_("requests sent"), default=0)
+    # Links an attempt finished with (in sync, written, or failed for the drain to retry):
+    # the next attempt takes only the others.
+    done_link_ids = models.JSONField(_("links done"), default=list, blank=True)
+    # A running attempt pushes this forward as it renews its lease; a chunk whose lease expired
+    # lost its worker and is sent again with a new task id.
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    requeues = models.PositiveIntegerField(_("sent again after a lost worker"), default=0)
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -292,6 +325,11 @@ class SyncChunk(models.Model):
 
     def __str__(self):
         return f"{self.run_id}/{self.index}"
+
+    def remaining_link_ids(self) -> list[int]:
+        """The chunk's links no attempt has finished with yet, in order."""
+        done = set(self.done_link_ids)
+        return [pk for pk in self.link_ids if pk not in done]
 
 
 class SyncLogEntry(models.Model):

@@ -10,7 +10,7 @@ from integrations.engine import estimates, periodic, runs
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
 from integrations.prestashop import RateLimited, ShopConfigError, ShopTemporaryError
-from integrations.tasks import retry_delay
+from integrations.tasks import next_retry
 
 pytestmark = pytest.mark.both_databases
 
@@ -86,17 +86,21 @@ def test_an_integration_that_cannot_sync_refuses_a_full_sync(
 def test_counters_add_up_as_chunks_finish_and_the_last_one_sets_the_status(
     linked, django_capture_on_commit_callbacks
 ):
+    from integrations.engine.leases import add_chunk_counts
+
     with django_capture_on_commit_callbacks(execute=False):
         run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
     chunks = list(run.chunks.order_by("index"))
-    runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))
-    runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))  # redelivered
+    add_chunk_counts(chunks[0].pk, run.pk, requests=3)
+    runs.finish_chunk(chunks[0].pk)
+    runs.finish_chunk(chunks[0].pk)  # redelivered
     run.refresh_from_db()
     assert (run.chunks_done, run.processed, run.requests, run.status) == (1, 4, 3, "queued")
-    runs.finish_chunk(chunks[1].pk, SyncResult(processed=4, requests=2))
+    add_chunk_counts(chunks[1].pk, run.pk, requests=2)
+    runs.finish_chunk(chunks[1].pk)
     runs.fail_chunk(chunks[2].pk, RateLimited("Too many requests", retry_after=None))
     run.refresh_from_db()
-    assert (run.chunks_done, run.processed, run.failed) == (3, 10, 2)
+    assert (run.chunks_done, run.processed, run.failed, run.requests) == (3, 8, 2, 5)
     assert run.status == SyncRun.Status.DONE_WITH_ERRORS
     assert run.error == (
         "Sklep ogranicza liczbę zapytań (HTTP 429); synchronizacja spróbuje ponownie później. "
@@ -152,14 +156,21 @@ def test_estimate_uses_the_throughput_of_finished_runs(linked):
     assert estimate.from_history is True
 
 
-def test_retry_delay_follows_the_error_type():
-    assert retry_delay(RateLimited("429", retry_after=7), 0) == 7
-    assert retry_delay(RateLimited("429", retry_after=None), 2) == 60
-    assert retry_delay(RateLimited("429", retry_after=None), 3) is None
-    assert retry_delay(ShopConfigError("401"), 0) is None
-    delays = [retry_delay(ShopTemporaryError("503"), n) for n in range(5)]
+def test_429s_and_other_temporary_failures_spend_separate_budgets(settings):
+    settings.INVSYNC_RETRY_AFTER_MAX = 900
+    assert next_retry(RateLimited("429", retry_after=7), None) == (7, {"rate_limited": 1})
+    assert next_retry(RateLimited("429", retry_after=None), {"rate_limited": 2})[0] == 60
+    assert next_retry(RateLimited("429"), {"rate_limited": 3}) == (None, {"rate_limited": 3})
+    assert next_retry(ShopConfigError("401"), None) == (None, {})
+    spent, delays = {"rate_limited": 3}, []
+    for _ in range(5):  # five 503s after three 429s: the 429s took nothing from them
+        delay, spent = next_retry(ShopTemporaryError("503"), spent)
+        delays.append(delay)
     assert all(0 <= delay <= 5 * 2**n for n, delay in enumerate(delays))
-    assert retry_delay(ShopTemporaryError("503"), 5) is None
+    assert spent == {"rate_limited": 3, "temporary": 5}
+    assert next_retry(ShopTemporaryError("503"), spent)[0] is None
+    # A 429 asking for an hour waits INVSYNC_RETRY_AFTER_MAX at most.
+    assert next_retry(RateLimited("429", retry_after=3600), None)[0] == 900
 
 
 def test_old_log_entries_are_pruned(linked, settings):

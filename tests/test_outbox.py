@@ -168,9 +168,9 @@ def test_release_frees_only_the_tokens_claims(shop_links):
     assert ProductLink.objects.filter(claimed_by="b").count() == 1
 
 
-def test_reaper_frees_claims_older_than_the_claim_lifetime(shop_links, settings):
+def test_reaper_frees_claims_whose_lease_was_not_renewed(shop_links, settings):
     integration, products, links = shop_links
-    settings.INVSYNC_CLAIM_TIMEOUT = 60
+    settings.INVSYNC_LEASE_TIMEOUT = 60
     outbox.mark([p.pk for p in products])
     outbox.claim(integration, limit=10, token="gone")
     ProductLink.objects.filter(pk=links[0].pk).update(
@@ -243,7 +243,7 @@ def test_the_periodic_drain_sends_one_drain_per_integration_with_due_marks(
     make_links(idle, [(products[0], 9)])
     outbox.mark([products[0].pk], integration_ids=[integration.pk])
     outbox.claim(integration, limit=10, token="gone")
-    settings.INVSYNC_CLAIM_TIMEOUT = 60
+    settings.INVSYNC_LEASE_TIMEOUT = 60
     ProductLink.objects.filter(claimed_by="gone").update(
         claimed_at=timezone.now() - timedelta(minutes=2)
     )

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from integrations.engine import drain, runs
 from integrations.engine.discrepancies import find_discrepancies
-from integrations.engine.recording import record_abort
+from integrations.engine.failures import record_abort
 from integrations.models import ProductLink, SyncLogEntry
 from integrations.prestashop import (
     BatchNotSupported,

@@ -19,6 +19,7 @@ LINK_STATE_FIELDS = (
     "claimed_by",
     "failed_attempts",
     "next_attempt_at",
+    "recheck_at",
     "last_error",
     "last_pushed_quantity",
     "last_pushed_at",
@@ -35,6 +36,7 @@ class ProductLinkAdmin(admin.ModelAdmin):
         "ps_product_id",
         "ps_combination_id",
         "state",
+        "needs_attention",
         "dirty",
         "failed_attempts",
         "short_last_error",
@@ -57,6 +59,10 @@ class ProductLinkAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("name"), ordering="product__name")
     def product_name(self, obj):
         return obj.product.name
+
+    @admin.display(description=gettext_lazy("needs attention"), boolean=True)
+    def needs_attention(self, obj):
+        return obj.needs_attention
 
     @admin.display(description=gettext_lazy("last error"))
     def short_last_error(self, obj):

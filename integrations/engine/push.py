@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrations.engine import recording, shop
+from integrations.engine import failures, recording, shop
 from integrations.engine.plan import (
     PRODUCT_NOT_FOUND,
     Change,
@@ -22,6 +22,7 @@ from integrations.engine.plan import (
 from integrations.models import Integration, SyncRun
 from integrations.prestashop import (
     PrestaShopError,
+    RateLimited,
     ShopConfigError,
     ShopPermanentError,
     ShopTemporaryError,
@@ -33,6 +34,9 @@ from integrations.reasons import describe_failure
 
 STOCK_ROW_NOT_FOUND = _("stock row not found in the shop")
 NOT_APPLIED = _("accepted but not applied")
+# Temporary failures in a row that end a pass: a shop that is down costs three requests, a
+# flaky one still gets every other row written.
+TEMPORARY_STREAK = 3
 
 
 @dataclass
@@ -40,28 +44,51 @@ class PushResult:
     written: dict[int, StockRow] = field(default_factory=dict)  # link id -> echoed row
     not_applied: dict[int, str] = field(default_factory=dict)
     broken: dict[int, str] = field(default_factory=dict)
+    temporary: dict[int, PrestaShopError] = field(default_factory=dict)  # to try again
     untouched: list[int] = field(default_factory=list)  # not attempted after an abort
     unverified: list[int] = field(default_factory=list)  # written, but the re-read failed
+    uncertain: set[int] = field(default_factory=set)  # a write whose answer was lost
     aborted: PrestaShopError | None = None
 
+    @property
+    def error(self) -> PrestaShopError | None:
+        """The failure the caller must retry after: the abort, else the first temporary one."""
+        return self.aborted or next(iter(self.temporary.values()), None)
 
-def push_changes(client, changes: Iterable[Change]) -> PushResult:
-    """Write each change; stop at the first shop-wide failure (rate limit, key, outage)."""
+
+def push_changes(client, changes: Iterable[Change], *, wrote=None) -> PushResult:
+    """Write each change; a temporary failure costs its row only, until TEMPORARY_STREAK in a
+    row or a shop-wide one (rate limit, key, permissions) stops the pass.
+
+    ``wrote()``, if given, is called after each accepted write (live counts).
+    """
     result = PushResult()
     pending = list(changes)
+    streak = 0
     for position, change in enumerate(pending):
         try:
             result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
+            if wrote is not None:
+                wrote()
         except WriteNotApplied as exc:
             result.not_applied[change.link_id] = describe_failure(exc)
         except StockRowNotFound:
             result.broken[change.link_id] = str(STOCK_ROW_NOT_FOUND)
         except ShopPermanentError as exc:
             result.broken[change.link_id] = describe_failure(exc)
-        except (ShopConfigError, ShopTemporaryError) as exc:
+        except (ShopConfigError, RateLimited) as exc:
             result.aborted = exc
             result.untouched = [c.link_id for c in pending[position:]]
             break
+        except ShopTemporaryError as exc:
+            result.temporary[change.link_id] = exc
+            streak += 1
+            if streak >= TEMPORARY_STREAK:
+                result.aborted = exc
+                result.untouched = [c.link_id for c in pending[position + 1 :]]
+                break
+            continue
+        streak = 0
     return result
 
 
@@ -95,22 +122,39 @@ def verify_writes(client, push: PushResult) -> None:
         del push.written[link_id]
 
 
+def uncertain_links(changes: Iterable[Change], rows: set[int]) -> set[int]:
+    """The links whose row had a write that lost its answer (client.uncertain_rows)."""
+    return {change.link_id for change in changes if change.row.id in rows}
+
+
 def push_claimed(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    meter=None,
 ) -> recording.SyncResult:
-    """Bring the claimed links' shop rows to the ledger and record every outcome."""
+    """Bring the claimed links' shop rows to the ledger and record every outcome.
+
+    Never raises a shop failure: what stopped the pass is in the result's ``error``, after
+    everything done before it was recorded. ``meter`` (leases.Meter) counts live.
+    """
     links = recording.load_links(claimed)
     desired = desired_quantities(integration, [link.product_id for link in links])
     client = shop.client_for(integration)
+    if meter is not None:
+        meter.track(client)
     try:
         try:
             read = client.fetch_stock({link.ps_product_id for link in links})
         except PrestaShopError as exc:
-            recording.record_abort(integration, links, exc)
-            raise
+            failures.record_abort(integration, links, exc)
+            return recording.SyncResult(requests=client.requests_sent, error=exc)
         plan = plan_changes(targets_of(links), desired, read)
-        push = push_changes(client, plan.changes)
+        push = push_changes(client, plan.changes, wrote=meter.wrote if meter else None)
         verify_writes(client, push)
+        push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
         requests = client.requests_sent
     finally:
         client.close()
@@ -119,6 +163,5 @@ def push_claimed(
     )
     if push.aborted is not None:
         untouched = [link for link in links if link.pk in set(push.untouched)]
-        recording.record_abort(integration, untouched, push.aborted)
-        raise push.aborted
+        failures.record_abort(integration, untouched, push.aborted)
     return outcome

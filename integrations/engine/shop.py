@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.models import Integration
-from integrations.prestashop import NO_RETRIES, PrestaShopClient, ShopConfigError
+from integrations.prestashop import PrestaShopClient, RetryPolicy, ShopConfigError
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
@@ -24,9 +24,24 @@ def client_for(integration: Integration) -> PrestaShopClient:
         verify_tls=integration.verify_tls,
         limiter=limiter_for(integration),
         timeout=shop_timeout(),
-        # The Celery tasks retry whole passes; per-request retries (RetryPolicy) wait for
-        # the engine to re-read client.uncertain_rows after a lost write answer.
-        retry=NO_RETRIES,
+        retry=retry_policy(),
+    )
+
+
+def retry_policy() -> RetryPolicy:
+    """Per-request retries (INVSYNC_SHOP_RETRIES, INVSYNC_SHOP_RATE_LIMIT_RETRIES).
+
+    Short waits only, spent in the worker: a Retry-After longer than
+    INVSYNC_SHOP_RETRY_AFTER_WAIT goes to the task, which comes back when the shop asked
+    without holding a worker. A write retried after a lost answer leaves its row in the
+    client's uncertain_rows, which the engine reads again later (failures.mark_uncertain).
+    """
+    wait = settings.INVSYNC_SHOP_RETRY_AFTER_WAIT
+    return RetryPolicy(
+        temporary_retries=settings.INVSYNC_SHOP_RETRIES,
+        rate_limited_retries=settings.INVSYNC_SHOP_RATE_LIMIT_RETRIES,
+        retry_after_cap=wait,
+        rate_limited_delay=wait,
     )
 
 
