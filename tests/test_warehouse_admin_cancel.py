@@ -73,11 +73,36 @@ def test_the_confirmation_page_shows_the_document_and_each_balance_before_and_af
 
 
 def test_without_a_receiver_the_page_names_the_warehouses_the_shops_follow(admin_client, issued):
+    from integrations.receivers import name_followers
+
+    _product, issue = issued
+    stock_followers.disconnect(dispatch_uid="integrations.name_followers")
+    try:
+        page = admin_client.get(action_url(issue, "cancel")).content.decode()
+    finally:
+        stock_followers.connect(name_followers, dispatch_uid="integrations.name_followers")
+
+    assert "Sklepy zasilane z magazynów MAG dostosują się" in page
+
+
+def test_the_integrations_name_the_shops_that_sell_the_products(
+    admin_client, issued, make_integration, make_links
+):
+    product, issue = issued
+    make_links(make_integration(name="Sklep główny"), [(product, 41)])
+    make_integration(name="Sklep bez tego produktu")
+
+    page = admin_client.get(action_url(issue, "cancel")).content.decode()
+
+    assert "Te sklepy otrzymają nowe stany w ciągu kilku sekund: Sklep główny." in page
+
+
+def test_with_no_shop_selling_the_products_the_page_says_none_follows(admin_client, issued):
     _product, issue = issued
 
     page = admin_client.get(action_url(issue, "cancel")).content.decode()
 
-    assert "Sklepy zasilane z magazynów MAG dostosują się" in page
+    assert "żaden sklep nie musi" in page
 
 
 def test_only_a_post_with_the_confirmation_cancels(admin_client, admin_user, issued, warehouse):
