@@ -107,6 +107,8 @@ LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "invsync" / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Warsaw")
 USE_I18N = True
+# "3 378" in Polish, "3,378" in English: every count the panel shows, grouped as people read.
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 
 STATIC_URL = "static/"

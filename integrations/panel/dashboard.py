@@ -108,7 +108,9 @@ def link_counts() -> dict[int, tuple[int, datetime | None, int]]:
             ),
         )
     )
-    return {row["integration_id"]: (row["pending"], row["oldest"], row["differences"]) for row in rows}
+    return {
+        row["integration_id"]: (row["pending"], row["oldest"], row["differences"]) for row in rows
+    }
 
 
 def describe_state(integration, pending, oldest, differences, *, now) -> tuple[str, str]:
@@ -122,9 +124,9 @@ def describe_state(integration, pending, oldest, differences, *, now) -> tuple[s
         text = ngettext("%(count)d discrepancy", "%(count)d discrepancies", differences)
         return State.DIFFERENCES, text % {"count": differences}
     if pending:
-        text = ngettext(
-            "%(count)d change waiting", "%(count)d changes waiting", pending
-        ) % {"count": pending}
+        text = ngettext("%(count)d change waiting", "%(count)d changes waiting", pending) % {
+            "count": pending
+        }
         if oldest is not None:
             age = format_duration((now - oldest).total_seconds())
             text = _("%(waiting)s, the oldest %(age)s ago") % {"waiting": text, "age": age}

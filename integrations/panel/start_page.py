@@ -68,9 +68,7 @@ def chart_row(window: activity.Window) -> dict:
                 "key": key,
                 "title": title,
                 "total": sum(window.series[key]),
-                "svg": bar_chart(
-                    window.series[key], labels, title=str(title), colour=COLOURS[key]
-                ),
+                "svg": bar_chart(window.series[key], labels, title=str(title), colour=COLOURS[key]),
             }
             for key, title in activity.SERIES
         ],
