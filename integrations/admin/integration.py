@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.urls import path
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from integrations.admin import views
 from integrations.admin.filters import ErrorStateFilter
@@ -126,8 +127,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         if obj.halted_at is not None:
             return badge(_("stopped by the shop"), "error")
         if not obj.active or obj.mode == Integration.Mode.DISABLED:
-            return badge(_("disabled"), "muted")
-        return badge(_("active"), "ok")
+            return badge(pgettext("integration state", "disabled"), "muted")
+        return badge(pgettext("integration state", "active"), "ok")
 
     @admin.display(description=_("last error"))
     def short_last_error(self, obj):

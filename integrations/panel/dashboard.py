@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
 from integrations.panel.progress import format_duration
@@ -116,7 +116,7 @@ def link_counts() -> dict[int, tuple[int, datetime | None, int]]:
 def describe_state(integration, pending, oldest, differences, *, now) -> tuple[str, str]:
     """The shop's state as one of State and the words the tile shows."""
     if not integration.active or integration.mode == Integration.Mode.DISABLED:
-        return State.DISABLED, _("disabled")
+        return State.DISABLED, pgettext("shop state", "disabled")
     if integration.halted_at is not None:
         reason = integration.last_error or _("no reason recorded")
         return State.HALTED, _("stopped: %(reason)s") % {"reason": reason}
@@ -131,7 +131,7 @@ def describe_state(integration, pending, oldest, differences, *, now) -> tuple[s
             age = format_duration((now - oldest).total_seconds())
             text = _("%(waiting)s, the oldest %(age)s ago") % {"waiting": text, "age": age}
         return State.PENDING, text
-    return State.OK, _("in sync")
+    return State.OK, pgettext("shop state", "in sync")
 
 
 def last_failures(integrations) -> dict[int, Failure]:
