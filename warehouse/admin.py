@@ -82,7 +82,13 @@ class StockLevelAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "document", "product", "warehouse", "delta")
+    # The product as text that may wrap (Django keeps a foreign key on one line, and a long
+    # product name pushed the list past a 1,366 px screen).
+    list_display = ("created_at", "document", "product_text", "warehouse", "delta")
     list_filter = ("warehouse", "document__kind")
     search_fields = ("product__sku", "document__number")
     list_select_related = ("product", "warehouse", "document")
+
+    @admin.display(description=_("product"), ordering="product__sku")
+    def product_text(self, obj):
+        return str(obj.product)

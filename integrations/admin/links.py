@@ -43,7 +43,7 @@ LINK_STATE_FIELDS = (
 
 @admin.register(ProductLink)
 class ProductLinkAdmin(admin.ModelAdmin):
-    # Fits 1,366 px with the filters; attempts, claims and ids are on the change page.
+    # Fits 1,366 px with the filters; times, attempts and claims are on the change page.
     list_display = (
         "sku",
         "product_name",
@@ -51,7 +51,6 @@ class ProductLinkAdmin(admin.ModelAdmin):
         "ps_product_id",
         "state_badge",
         "last_pushed_quantity",
-        "last_pushed_at",
         "short_last_error",
     )
     list_filter = ("integration", "state", "dirty", AttentionFilter)
