@@ -1,4 +1,4 @@
-"""Every page an operator meets, in a real browser at 1366×768: nothing wider than the screen,
+"""Every page an operator meets, in a real browser at 1366x768: nothing wider than the screen,
 no English left on a Polish page, and a screenshot of each under var/screenshots/panel/.
 
 One Chromium session walks all pages (the start page, every list and change page of the
@@ -219,7 +219,11 @@ def visit_all(page, base_url: str, paths: list[tuple[str, str]]) -> dict[str, di
 
 
 def test_every_panel_page_fits_1366_px_and_speaks_polish(
-    live_server, admin_user, settings, panel_data, chromium
+    live_server,
+    admin_user,
+    settings,
+    panel_data,
+    chromium,  # noqa: F811 (the fixture imported from test_browser)
 ):
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     paths = pages(panel_data)
