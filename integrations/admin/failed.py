@@ -23,6 +23,9 @@ class FailedTaskResultAdmin(SuperuserOnly, TaskResultAdmin):
     def error(self, obj):
         return failed_tasks.error_summary(obj) if obj.status == "FAILURE" else ""
 
+    def has_add_permission(self, request, *args):
+        return False  # results are written by the workers
+
     def has_run_sync_permission(self, request):
         return views.can_run_sync(request)
 

@@ -69,7 +69,8 @@ class CrontabAdmin(SuperuserOnly, CrontabScheduleAdmin):
 
 
 class GroupResultsAdmin(SuperuserOnly, GroupResultAdmin):
-    pass
+    def has_add_permission(self, request, *args):
+        return False  # results are written by the workers
 
 
 def register() -> None:
