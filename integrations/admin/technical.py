@@ -7,6 +7,7 @@ task and group results are for superusers.
 """
 
 from django.contrib import admin
+from django.utils.translation import pgettext
 from django_celery_beat.admin import (
     CrontabScheduleAdmin,
     IntervalScheduleAdmin,
@@ -21,6 +22,8 @@ from django_celery_beat.models import (
 )
 from django_celery_results.admin import GroupResultAdmin
 from django_celery_results.models import GroupResult
+
+from invsync.badges import badge
 
 UNUSED_SCHEDULE_FIELDS = {"solar", "clocked"}
 
@@ -47,7 +50,7 @@ class SuperuserOnly:
 class ScheduleAdmin(PeriodicTaskAdmin):
     """Periodic tasks with only the schedule kinds invsync uses (interval, crontab)."""
 
-    list_display = ("name", "enabled", "scheduler", "last_run_at")
+    list_display = ("name", "enabled_badge", "scheduler", "last_run_at")
     fieldsets = tuple(
         (
             title,
@@ -58,6 +61,14 @@ class ScheduleAdmin(PeriodicTaskAdmin):
         )
         for title, options in PeriodicTaskAdmin.fieldsets
     )
+
+    @admin.display(
+        description=PeriodicTask._meta.get_field("enabled").verbose_name, ordering="enabled"
+    )
+    def enabled_badge(self, obj):
+        if obj.enabled:
+            return badge(pgettext("schedule state", "on"), "ok")
+        return badge(pgettext("schedule state", "off"), "muted")
 
 
 class IntervalAdmin(SuperuserOnly, IntervalScheduleAdmin):
