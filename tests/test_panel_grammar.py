@@ -103,3 +103,35 @@ def test_numbers_in_lists_are_grouped_as_in_polish(admin_client, make_integratio
     page = admin_client.get(reverse("admin:integrations_syncrun_changelist")).content.decode()
 
     assert "3\xa0378 / 3\xa0378" in page
+
+
+def test_the_run_page_and_its_json_write_numbers_the_polish_way(admin_client, make_integration):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import SyncRun
+
+    now = timezone.now()
+    run = SyncRun.objects.create(
+        integration=make_integration(),
+        kind="full",
+        trigger="admin",
+        status="done",
+        total=6756,
+        processed=6756,
+        requests=1250,
+        started_at=now - timedelta(seconds=2),
+        finished_at=now,
+    )
+
+    page = admin_client.get(reverse("admin:integrations_syncrun_change", args=[run.pk]))
+    data = admin_client.get(reverse("admin:integrations_syncrun_progress", args=[run.pk])).json()
+
+    text = page.content.decode()
+    assert '<span id="run-processed">6\xa0756</span>' in text
+    assert "3\xa0378,0 produktów/s" in text
+    assert "<dt>Przetworzone</dt>" in text  # labels capitalised as the admin's own
+    assert data["processed"] == 6756  # numbers stay numbers for programs
+    assert (data["display"]["processed"], data["display"]["requests"]) == ("6\xa0756", "1\xa0250")
+    assert data["rate_label"] == "3\xa0378,0 produktów/s"

@@ -8,9 +8,11 @@ from django.utils.translation import gettext_lazy
 from integrations.admin import views
 from integrations.admin.filters import AttentionFilter
 from integrations.models import ProductLink, SyncLogEntry
+from integrations.panel.progress import grouped
 from integrations.tasks import resync_links
 from invsync.badges import badge
 
+EMPTY = "\u2014"
 ERROR_PREVIEW = 60  # characters of an error in a list; the whole text is on the change page
 LINK_STATE_KINDS = {
     ProductLink.State.OK: "ok",
@@ -114,14 +116,15 @@ class ProductLinkAdmin(admin.ModelAdmin):
 
 @admin.register(SyncLogEntry)
 class SyncLogEntryAdmin(admin.ModelAdmin):
-    # Fits 1,366 px with the filters; the cause and the run are on the entry's page.
+    # Fits 1,366 px with the filters: both quantities in one column; the run is on the
+    # entry's page.
     list_display = (
         "created_at",
         "integration",
         "sku",
-        "quantity_before",
-        "quantity_written",
+        "quantities",
         "outcome_badge",
+        "cause",
         "short_message",
     )
     list_filter = ("outcome", "integration")
@@ -140,6 +143,14 @@ class SyncLogEntryAdmin(admin.ModelAdmin):
         "message",
     )
     fields = readonly_fields
+
+    @admin.display(description=gettext_lazy("shop quantity: before → written"))
+    def quantities(self, obj):
+        before, written = (
+            EMPTY if value is None else grouped(value)
+            for value in (obj.quantity_before, obj.quantity_written)
+        )
+        return f"{before} → {written}"
 
     @admin.display(description=gettext_lazy("outcome"), ordering="outcome")
     def outcome_badge(self, obj):
