@@ -71,8 +71,9 @@ def history(make_integration, make_product, make_links):
     )
     make_links(ok, [(make_product(), n) for n in range(1, 4)])
     make_links(waiting, [(make_product(), n) for n in range(1, 5)])
+    # 4.5 minutes ago shows as "5 min" (durations round up) for the test's next 30 seconds.
     ProductLink.objects.filter(integration=waiting, ps_product_id__in=[1, 2]).update(
-        dirty=True, state="dirty", dirty_since=now - timedelta(minutes=5)
+        dirty=True, state="dirty", dirty_since=now - timedelta(minutes=4, seconds=30)
     )
     ProductLink.objects.filter(integration=waiting, ps_product_id=2).update(
         dirty_since=now - timedelta(minutes=2)
@@ -234,3 +235,29 @@ def test_a_user_who_sees_no_shop_gets_the_plain_index(client, django_user_model,
     assert response.status_code == 200
     assert "tiles" not in response.context
     assert 'id="pulpit"' not in response.content.decode()
+
+
+def test_the_start_page_costs_the_same_queries_for_more_shops_and_history(
+    admin_client, history, make_integration, make_product, make_links
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin_client.get("/admin/")  # warm the session and permission caches alike
+    with CaptureQueriesContext(connection) as before:
+        admin_client.get("/admin/")
+    for number in range(3):
+        more = make_integration(name=f"F{number}")
+        make_links(more, [(make_product(), n) for n in range(1, 4)], dirty=True)
+        full_run(
+            more,
+            started=timezone.now() - timedelta(hours=2),
+            finished=timezone.now() - timedelta(hours=1),
+            requests=10,
+        )
+        log(more, "failed", when=timezone.now(), message="HTTP 500")
+    with CaptureQueriesContext(connection) as after:
+        response = admin_client.get("/admin/")
+
+    assert len(response.context["tiles"]) == 8
+    assert len(after.captured_queries) == len(before.captured_queries)
