@@ -1,8 +1,3 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -35,37 +30,3 @@ def test_settings_default_to_polish_and_warsaw(settings):
     assert settings.LANGUAGE_CODE == "pl"
     assert dict(settings.LANGUAGES).keys() == {"pl", "en"}
     assert settings.TIME_ZONE == "Europe/Warsaw"
-
-
-def manage(*args, **env):
-    """Run manage.py in a clean environment (PATH and the given variables only)."""
-    root = Path(__file__).resolve().parent.parent
-    return subprocess.run(
-        [sys.executable, str(root / "manage.py"), *args],
-        cwd=root,
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def test_manage_py_without_its_settings_says_what_to_set_in_one_line():
-    result = manage("sync_inventory")
-
-    assert result.returncode == 1
-    assert result.stdout == ""
-    assert result.stderr.splitlines() == [
-        "manage.py: SECRET_KEY is required when DEBUG is off (set SECRET_KEY, or DEBUG=1 / "
-        "INVSYNC_INSECURE_DEV_KEY=1 on a developer machine). See README.md, section Settings."
-    ]
-
-
-def test_manage_py_names_a_malformed_setting_in_one_line():
-    result = manage("check", INVSYNC_INSECURE_DEV_KEY="1", INVSYNC_SYNC_CHUNK_SIZE="dużo")
-
-    assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1
-    assert "INVSYNC_SYNC_CHUNK_SIZE" in result.stderr
-    assert "Traceback" not in result.stderr

@@ -59,13 +59,24 @@ def _local_midnight(moment: datetime) -> datetime:
 
 
 def _window(name, starts, step, trunc, *, now) -> Window:
-    bucket_of = {start: index for index, start in enumerate(starts)}
     series = {key: [0] * len(starts) for key, _label in SERIES}
-    end = starts[-1] + step
-    tz = timezone.get_current_timezone()
-    entries = (
-        SyncLogEntry.objects.filter(created_at__gte=starts[0], created_at__lt=end)
-        .annotate(bucket=trunc("created_at", tzinfo=tz))
+    bucket_of = {start: index for index, start in enumerate(starts)}
+    span = (starts[0], starts[-1] + step)
+    for row in log_counts(span, trunc):
+        index = _index(bucket_of, row["bucket"])
+        for key in ("written", "differences", "failures"):
+            series[key][index] += row[key]
+    for row in failed_chunk_counts(span, trunc):
+        series["failures"][_index(bucket_of, row["bucket"])] += row["products"] or 0
+    series["requests"] = spread_requests(starts, step, now=now)
+    return Window(name=name, starts=starts, step=step, series=series)
+
+
+def log_counts(span: tuple[datetime, datetime], trunc):
+    """Per bucket of the sync log: rows written, differences found, failed links (one query)."""
+    return (
+        SyncLogEntry.objects.filter(created_at__gte=span[0], created_at__lt=span[1])
+        .annotate(bucket=trunc("created_at", tzinfo=timezone.get_current_timezone()))
         .values("bucket")
         .annotate(
             written=Count("pk", filter=Q(outcome=SyncLogEntry.Outcome.WRITTEN)),
@@ -74,23 +85,19 @@ def _window(name, starts, step, trunc, *, now) -> Window:
         )
         .order_by()
     )
-    for row in entries:
-        index = _index(bucket_of, row["bucket"])
-        for key in ("written", "differences", "failures"):
-            series[key][index] += row[key]
-    chunks = (
+
+
+def failed_chunk_counts(span: tuple[datetime, datetime], trunc):
+    """Per bucket: products of chunks that gave up (they have no log entries; one query)."""
+    return (
         SyncChunk.objects.filter(
-            status=SyncChunk.Status.FAILED, finished_at__gte=starts[0], finished_at__lt=end
+            status=SyncChunk.Status.FAILED, finished_at__gte=span[0], finished_at__lt=span[1]
         )
-        .annotate(bucket=trunc("finished_at", tzinfo=tz))
+        .annotate(bucket=trunc("finished_at", tzinfo=timezone.get_current_timezone()))
         .values("bucket")
         .annotate(products=Sum("failed"))
         .order_by()
     )
-    for row in chunks:
-        series["failures"][_index(bucket_of, row["bucket"])] += row["products"] or 0
-    series["requests"] = spread_requests(starts, step, now=now)
-    return Window(name=name, starts=starts, step=step, series=series)
 
 
 def _index(bucket_of: dict, bucket: datetime) -> int:
