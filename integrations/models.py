@@ -374,4 +374,5 @@ class SyncLogEntry(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.sku} {self.quantity_before} → {self.quantity_written} ({self.outcome})"
+        outcome = self.get_outcome_display()  # in the page's language, as the rest of it
+        return f"{self.sku} {self.quantity_before} → {self.quantity_written} ({outcome})"

@@ -35,7 +35,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "invsync.apps.AdminConfig",  # django.contrib.admin with the project's site (Pulpit)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"invsync_admin": "invsync.templatetags.invsync_admin"},
         },
     },
 ]
@@ -106,6 +107,8 @@ LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "invsync" / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Warsaw")
 USE_I18N = True
+# "3 378" in Polish, "3,378" in English: every count the panel shows, grouped as people read.
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 
 STATIC_URL = "static/"

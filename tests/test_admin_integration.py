@@ -148,8 +148,7 @@ def test_api_key_is_never_in_the_page_source_and_shown_masked(admin_client, make
     assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456" not in page
     assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ" not in page
     assert "••••••••3456" in page
-    assert "••••••••3456" in listing.decode()
-    assert b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" not in listing
+    assert b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" not in listing  # nor masked: the list fits the screen
 
 
 def form_data(integration, **changes):

@@ -118,6 +118,7 @@ def test_progress_json_lists_every_chunk_with_its_status_counts_and_error(
         "error",
         "started_at",
         "finished_at",
+        "display",  # the counts as the page writes them ("1 689")
     }
 
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import path
 from django.utils import formats, timezone
-from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import limiter_state
@@ -18,7 +18,9 @@ from integrations.admin.filters import ErrorStateFilter
 from integrations.engine import estimates, runs
 from integrations.models import Integration, ProductLink
 from integrations.panel.progress import describe_estimate
+from invsync.badges import badge
 
+ERROR_PREVIEW = 60  # characters of an error in a list; the whole text is on the change page
 KEY_HELP = _(
     "The shop's webservice key. It is never shown again: leave the field empty to keep the "
     "current key."
@@ -78,15 +80,8 @@ class IntegrationForm(forms.ModelForm):
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     form = IntegrationForm
-    list_display = (
-        "name",
-        "shop_url",
-        "mode",
-        "active",
-        "is_halted",
-        "short_last_error",
-        "current_api_key",
-    )
+    # Fits 1,366 px with the filters; the key, version and times are on the change page.
+    list_display = ("name", "shop_url", "mode", "state", "short_last_error")
     list_filter = ("mode", "active", ErrorStateFilter)
     search_fields = ("name", "shop_url")
     actions = ["reset_rate_ceiling"]
@@ -142,13 +137,17 @@ class IntegrationAdmin(admin.ModelAdmin):
     def current_api_key(self, obj):
         return obj.masked_api_key
 
-    @admin.display(description=_("stopped by the shop"), boolean=True)
-    def is_halted(self, obj):
-        return obj.halted_at is not None
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        if obj.halted_at is not None:
+            return badge(_("stopped by the shop"), "error")
+        if not obj.active or obj.mode == Integration.Mode.DISABLED:
+            return badge(pgettext("integration state", "disabled"), "muted")
+        return badge(pgettext("integration state", "active"), "ok")
 
     @admin.display(description=_("last error"))
     def short_last_error(self, obj):
-        return obj.last_error[:120]
+        return Truncator(obj.last_error).chars(ERROR_PREVIEW)
 
     @admin.display(description=_("rate in force"))
     def rate_in_force(self, obj):
