@@ -77,7 +77,7 @@ def test_a_3000_line_approved_document_and_its_cancellation_page_open_like_a_10_
     assert counts == [last_count, last_count]
     assert shown_lines(last_page) == list(range(2901, 3001))
     page = last_page.content.decode()
-    assert "2901\u20133000 z 3000" in page  # an en dash
+    assert "2\xa0901\u20133\xa0000 z 3\xa0000" in page  # an en dash, Polish digit grouping
     assert '<span class="this-page">30</span>' in page
     assert cancel_counts[0] == cancel_counts[1]
     assert [len(p.context["page"]) for p in cancel_pages] == [10, 100]

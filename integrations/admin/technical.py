@@ -1,7 +1,7 @@
 """The Celery sections an operator should not meet: superusers only, unused kinds gone.
 
 Periodic tasks stay for the shop's admin (the group with their permissions, see
-warehouse/migrations/0010_roles.py), without the schedule kinds invsync never uses (solar
+warehouse/migrations/0004_roles.py), without the schedule kinds invsync never uses (solar
 events, clocked one-off times); the schedule tables themselves (intervals, crontabs) and the
 task and group results are for superusers.
 """

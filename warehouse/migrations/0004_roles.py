@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
         ("integrations", "0007_reliability"),
-        ("warehouse", "0002_document_counter_and_stock_guard"),
+        ("warehouse", "0003_transfers_reasons_and_limits"),
     ]
 
     operations = [migrations.RunPython(create_roles, remove_roles)]
