@@ -6,8 +6,13 @@ import signal
 import sys
 
 from prestashop_sim.auth import DEFAULT_KEY, DISABLED_KEY, READ_ONLY_KEY
+from prestashop_sim.config import MULTI_ROW_STYLES
+from prestashop_sim.load import RATE_MODES
 from prestashop_sim.server import SimServer
 from prestashop_sim.testing import build_simulator
+
+# Options that are not build_simulator keyword arguments of the same name.
+_NOT_SETTINGS = ("host", "port", "catalogue_file", "shop_layout", "webservice_disabled", "faults")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -18,8 +23,10 @@ def parser() -> argparse.ArgumentParser:
         "with a load model, fault injection and a JSON side endpoint under /_sim/.",
     )
     _add_shop_options(p)
+    _add_write_options(p)
     _add_catalogue_options(p)
     _add_load_options(p)
+    _add_rate_options(p)
     return p
 
 
@@ -43,6 +50,34 @@ def _add_shop_options(p: argparse.ArgumentParser) -> None:
         help="answer every request 503/22 (webservice switched off)",
     )
     p.add_argument("--shop-name", default="invsync test shop", help="shopName in GET /api/")
+    p.add_argument(
+        "--shop-domain",
+        help="the shop's host:port; requests for another Host get a 302 to it (default: any)",
+    )
+    p.add_argument(
+        "--no-url-rewriting",
+        dest="url_rewriting",
+        action="store_false",
+        help="no /api/ rewrite: only /webservice/dispatcher.php?url=... answers",
+    )
+    p.add_argument("--install-dir", default="/var/www/html/", help="path in PHP warnings")
+
+
+def _add_write_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--multi-row",
+        choices=MULTI_ROW_STYLES,
+        default="accept",
+        help="several entities in one PUT/PATCH: accept (PrestaShop), refuse (answer "
+        "--multi-row-status, write nothing) or first_only (write and echo the first)",
+    )
+    p.add_argument(
+        "--multi-row-status",
+        type=int,
+        default=400,
+        help="status of a refused multi-row write: 400 is the webservice's code 90, "
+        "anything else a proxy's HTML page (default 400)",
+    )
 
 
 def _add_catalogue_options(p: argparse.ArgumentParser) -> None:
@@ -65,6 +100,11 @@ def _add_catalogue_options(p: argparse.ArgumentParser) -> None:
         help="load the reference's wire-example shop (products 7 and 8)",
     )
     p.add_argument(
+        "--transcript-shop",
+        action="store_true",
+        help="load the 8.1.2 demo shop of the reference transcripts (19 products, 58 rows)",
+    )
+    p.add_argument(
         "--shop-layout",
         help='multistore JSON, e.g. {"groups": [{"id": 1, '
         '"share_stock": true, "shops": [1, 2]}], "default_shop": 1}',
@@ -74,6 +114,12 @@ def _add_catalogue_options(p: argparse.ArgumentParser) -> None:
 def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--read-latency", type=float, default=0.0, help="seconds per GET/HEAD")
     p.add_argument("--write-latency", type=float, default=0.0, help="seconds per PUT/PATCH")
+    p.add_argument(
+        "--write-row-latency",
+        type=float,
+        default=0.0,
+        help="extra seconds per stock row a PUT/PATCH writes (a 200-row batch costs 200 of them)",
+    )
     p.add_argument("--jitter", type=float, default=0.0, help="extra random 0..N seconds")
     p.add_argument(
         "--capacity",
@@ -81,6 +127,13 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="requests served at once; more wait for a slot (default unlimited)",
     )
+    p.add_argument(
+        "--faults",
+        help='fault rules as JSON, e.g. [{"kind": "rate_limited", "probability": 0.05}]',
+    )
+
+
+def _add_rate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rate-limit",
         type=int,
@@ -90,9 +143,18 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate-window", type=float, default=60.0, help="window seconds (default 60)")
     p.add_argument(
         "--rate-mode",
-        choices=("sliding", "fixed"),
+        choices=RATE_MODES,
         default="sliding",
-        help="sliding log or fixed window (default sliding)",
+        help="sliding log, fixed window, or leaky bucket at rate-limit per window with "
+        "--rate-burst, as nginx limit_req (default sliding)",
+    )
+    p.add_argument(
+        "--rate-burst", type=int, default=0, help="leaky bucket: requests over the rate queued"
+    )
+    p.add_argument(
+        "--rate-nodelay",
+        action="store_true",
+        help="leaky bucket: serve the burst at once instead of spacing it (nginx nodelay)",
     )
     p.add_argument(
         "--no-retry-after",
@@ -112,26 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.catalogue_file:
         with open(args.catalogue_file, encoding="utf-8") as file:
             items = json.load(file)
+    settings = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
     sim = build_simulator(
-        products=args.products,
-        combination_share=args.combination_share,
-        seed=args.seed,
         items=items,
-        section9=args.section9,
-        ps_version=args.ps_version,
-        key=args.key,
-        json_ints=args.json_ints,
         webservice_enabled=not args.webservice_disabled,
         layout=json.loads(args.shop_layout) if args.shop_layout else None,
-        shop_name=args.shop_name,
-        read_latency=args.read_latency,
-        write_latency=args.write_latency,
-        jitter=args.jitter,
-        capacity=args.capacity,
-        rate_limit=args.rate_limit,
-        rate_window=args.rate_window,
-        rate_mode=args.rate_mode,
-        retry_after=args.retry_after,
+        faults=json.loads(args.faults) if args.faults else None,
+        **settings,
     )
     server = SimServer((args.host, args.port), sim)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -16,6 +16,8 @@ class CombinationItem:
     location: str = ""
     id: int | None = None
     stock_id: int | None = None
+    option_values: tuple[int, ...] = ()
+    images: tuple[int, ...] = ()
 
 
 @dataclass
@@ -75,8 +77,15 @@ def generate(
 def item_from_dict(data: dict) -> Item:
     """An Item from plain data (reference, ean13, quantity, combinations: [...], ...)."""
     data = dict(data)
-    combos = [CombinationItem(**c) for c in data.pop("combinations", [])]
+    combos = [_combination_item(c) for c in data.pop("combinations", [])]
     return Item(**data, combinations=combos)
+
+
+def _combination_item(data: dict) -> CombinationItem:
+    data = dict(data)
+    for name in ("option_values", "images"):
+        data[name] = tuple(data.get(name, ()))
+    return CombinationItem(**data)
 
 
 def section9_items() -> list[Item]:
@@ -147,11 +156,10 @@ def _load_item(store, item: Item, product_ids, combo_ids) -> tuple:
     store.add_product(product)
     for index, (cid, c) in enumerate(combos):
         default_on = "1" if index == 0 else ""
-        store.add_combination(
-            Combination(
-                cid, pid, c.reference, c.ean13, c.quantity, c.location, default_on=default_on
-            )
-        )
+        combination = Combination(cid, pid, c.reference, c.ean13, c.quantity, c.location)
+        combination.default_on = default_on
+        combination.option_values, combination.images = c.option_values, c.images
+        store.add_combination(combination)
     return item, pid, total, combos
 
 

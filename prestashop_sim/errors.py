@@ -10,6 +10,14 @@ class WsError(Exception):
         self.errors = list(errors)
 
 
+class ProxyRefusal(Exception):
+    """A proxy or firewall in front of the shop refuses the request with its own page."""
+
+    def __init__(self, status: int):
+        super().__init__(f"refused with {status}")
+        self.status = status
+
+
 def closest(word: str, candidates: list[str]) -> str:
     """PrestaShop's getClosest: Levenshtein-nearest candidate, ties go to the later one."""
     best, shortest = "", -1

@@ -2,6 +2,7 @@
 
 from prestashop_sim import pages, render_json, render_xml
 from prestashop_sim.faults import FaultRule
+from prestashop_sim.load import retry_after_value
 from prestashop_sim.webservice import JSON_TYPE, XML_TYPE, Response
 
 _LEAK = (
@@ -39,10 +40,21 @@ def replacement(fired: dict[str, FaultRule]) -> Response | None:
         return Response(status, [("Content-Type", pages.HTML)], body)
     if "maintenance" in fired:
         return Response(503, [("Content-Type", pages.HTML)], pages.maintenance())
+    if "rate_limited" in fired:
+        rule = fired["rate_limited"]
+        return too_many_requests(None if rule.variant == "no_retry_after" else rule.seconds)
     if "entity_bomb" in fired:
         text = _EXTERNAL if fired["entity_bomb"].variant == "external" else _BILLION_LAUGHS
         return Response(200, _ws_headers(XML_TYPE), text.encode())
     return None
+
+
+def too_many_requests(retry_after: float | None) -> Response:
+    """nginx limit_req's 429 page, with Retry-After in whole seconds when given."""
+    headers = [("Content-Type", pages.HTML)]
+    if retry_after is not None:
+        headers.append(("Retry-After", retry_after_value(retry_after)))
+    return Response(429, headers, pages.proxy_error(429))
 
 
 def rewrite(response: Response, fired: dict[str, FaultRule]) -> Response:

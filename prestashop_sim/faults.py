@@ -6,7 +6,10 @@ from dataclasses import asdict, dataclass, field
 
 KINDS = (
     "http_error",  # `status` (500/502/503/504) with a proxy/PHP HTML page
-    "hang",  # sleep `seconds` before answering (client timeouts)
+    "rate_limited",  # a proxy's 429 page with Retry-After: `seconds` (variant "no_retry_after":
+    # without the header); PrestaShop itself never sends 429
+    "hang",  # sleep `seconds` before the shop works, so a write lands after the client gave
+    # up (variant "after": the shop works first, then the answer hangs)
     "drop",  # close the connection without any answer
     "maintenance",  # 503 with a host's HTML maintenance page
     "truncated",  # the body cut in half (Content-Length of the cut body)
@@ -32,7 +35,8 @@ class FaultRule:
     resources: frozenset[str] | None = None
     status: int = 503
     seconds: float = 5.0
-    # entity_bomb: billion_laughs (default) | external; not_applied: silent (default) | reverted
+    # entity_bomb: billion_laughs (default) | external; not_applied: silent (default) | reverted;
+    # rate_limited: retry_after (default) | no_retry_after; hang: before (default) | after
     variant: str = "billion_laughs"
     fired: int = 0
 

@@ -47,3 +47,17 @@ def php_fatal() -> bytes:
         b"(tried to allocate 20480 bytes) in <b>/var/www/html/classes/ObjectModel.php</b> "
         b"on line <b>1763</b><br />\n"
     )
+
+
+PHP_HTML = "text/html; charset=utf-8"  # what PHP itself sends (transcripts 10, 31, 124, 146)
+
+
+def shop_page_not_found() -> bytes:
+    """The shop's front-office "page not found" page (a theme's, shortened)."""
+    return (
+        b'<!doctype html>\n<html lang="en-US">\n  <head>\n  <meta charset="utf-8">\n'
+        b"  <title>404 error</title>\n"
+        b'  <meta name="description" content="This page cannot be found">\n'
+        b"  </head>\n  <body>\n  <h1>The page you are looking for was not found.</h1>\n"
+        b"  </body>\n</html>\n"
+    )

@@ -20,7 +20,7 @@ def api_index(ws, call) -> bytes:
 def get_list(ws, call, resource: Resource) -> bytes:
     """GET /api/RESOURCE with filter/display/sort/limit."""
     fields = resource.fields_for(modern=ws.config.modern)
-    query = parse_list(resource, {f.name: f for f in fields}, call.params)
+    query = _parse_list(ws.config, resource, {f.name: f for f in fields}, call.params)
     if query.schema:
         if call.json:
             return render_json.dumps({resource.singular: {f.name: "" for f in fields}})
@@ -34,7 +34,7 @@ def get_list(ws, call, resource: Resource) -> bytes:
             shown, with_assoc = _shown_fields(fields, query.display)
             rows = [
                 (
-                    record_of(e, shown),
+                    record_of(e, shown, store.languages),
                     associations_of(resource, e, store, call.context.shop_ids)
                     if with_assoc
                     else None,
@@ -68,7 +68,7 @@ def get_single(ws, call, resource: Resource, raw_id: str) -> bytes | None:
             message = f"This StockAvailable ({entity.id}) does not exists on this shop"
             raise WsError(404, (131, message))
         shown, with_assoc = _shown_fields(fields, display or "full")
-        record = record_of(entity, shown)
+        record = record_of(entity, shown, store.languages)
         assoc = (
             associations_of(resource, entity, store, call.context.shop_ids) if with_assoc else None
         )
@@ -78,6 +78,27 @@ def get_single(ws, call, resource: Resource, raw_id: str) -> bytes | None:
             return render_json.listing(resource, [obj])
         return render_json.single(resource, obj, strip_falsy=ws.config.modern)
     return render_xml.document(render_xml.entity(resource, shown, record, call.base, assoc))
+
+
+def _parse_list(config, resource: Resource, fields: dict, params: dict) -> ListQuery:
+    """parse_list; on 8.x a bad filter/display/sort/limit also leaks four PHP warnings (59).
+
+    The list code goes on with `false` as its filter structure and reads four offsets of it.
+    """
+    try:
+        return parse_list(resource, fields, params)
+    except WsError as error:
+        if not config.modern or error.errors[0][0] not in _LIST_PARAMETER_CODES:
+            raise
+        warnings = [
+            config.php_warning(_OFFSET_ON_BOOL, "classes/webservice/WebserviceRequest.php", line)
+            for line in range(1333, 1337)
+        ]
+        raise WsError(500, *error.errors, *warnings) from error
+
+
+_LIST_PARAMETER_CODES = frozenset(range(30, 40))
+_OFFSET_ON_BOOL = "Trying to access array offset on value of type bool"
 
 
 def _shown_fields(fields, display) -> tuple[tuple, bool]:

@@ -4,13 +4,13 @@ from prestashop_sim.resources import Field, Resource
 from prestashop_sim.store import Store
 
 
-def record_of(entity, fields: tuple[Field, ...]) -> dict:
+def record_of(entity, fields: tuple[Field, ...], languages: tuple[int, ...] = (1,)) -> dict:
     """Field values of an entity; language fields become {language_id: text}."""
     record = {}
     for field in fields:
         value = getattr(entity, field.name, "" if field.kind != "int" else 0)
         if field.kind == "lang":
-            value = {1: value}
+            value = dict.fromkeys(languages, value)
         elif field.kind in ("int", "bool") and isinstance(value, bool):
             value = int(value)
         record[field.name] = value
@@ -18,7 +18,12 @@ def record_of(entity, fields: tuple[Field, ...]) -> dict:
 
 
 def associations_of(resource: Resource, entity, store: Store, shop_ids: frozenset[int]) -> dict:
-    """Associations of a product: its combinations and its stock rows in the context shops."""
+    """A product's combinations and stock rows (context shops); a combination's values, images."""
+    if resource.name == "combinations":
+        return {
+            "product_option_values": [{"id": i} for i in entity.option_values],
+            "images": [{"id": i} for i in entity.images],
+        }
     if resource.name != "products":
         return {}
     combinations = [{"id": cid} for cid in sorted(store.combinations_by_product.get(entity.id, []))]

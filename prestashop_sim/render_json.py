@@ -20,9 +20,9 @@ def value_of(field: Field, value, *, ints: bool):
         return [{"id": lang if ints else str(lang), "value": v} for lang, v in value.items()]
     if value is None or isinstance(value, str):
         return value
-    if ints and field.kind in ("int", "bool"):
+    if ints and field.kind == "int":
         return int(value)
-    return str(value)
+    return str(value)  # bool columns stay strings even where ints are numbers (55, 61)
 
 
 def entity(fields: tuple[Field, ...], record: dict, *, ints: bool, assoc=None) -> dict:

@@ -5,7 +5,12 @@ from prestashop_sim.resources import DESCRIPTIONS, SPECIFIC_MANAGEMENT, Field, R
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n'
 FOOT = "</prestashop>\n"
-ASSOCIATION_FIELDS = {"combinations": ("id",), "stock_availables": ("id", "id_product_attribute")}
+ASSOCIATION_FIELDS = {
+    "combinations": ("id",),
+    "stock_availables": ("id", "id_product_attribute"),
+    "product_option_values": ("id",),
+    "images": ("id",),
+}
 ASSOCIATION_LINKS = {"id_product_attribute": "combinations"}
 
 

@@ -94,7 +94,8 @@ COMBINATIONS = Resource(
     name="combinations",
     singular="combination",
     class_name="Combination",
-    fields=(
+    associations=("product_option_values", "images"),
+    fields=(  # 8.1.2 order (transcript 61); location and quantity only before 8.0
         ID,
         Field("id_product", xlink="products", required=True),
         Field("location", kind="str", only_legacy=True),
@@ -105,9 +106,18 @@ COMBINATIONS = Resource(
         Field("quantity", only_legacy=True),
         Field("reference", kind="str"),
         Field("supplier_reference", kind="str"),
+        Field("wholesale_price", kind="decimal"),
         Field("price", kind="decimal"),
+        Field("ecotax", kind="decimal"),
+        Field("weight", kind="decimal"),
+        Field("unit_price_impact", kind="decimal"),
         Field("minimal_quantity"),
+        Field("low_stock_threshold"),
+        Field("low_stock_alert", kind="bool"),
         Field("default_on", kind="bool"),
+        Field("available_date", kind="date"),
+        Field("available_now", kind="lang"),
+        Field("available_later", kind="lang"),
     ),
 )
 SHOPS = Resource(

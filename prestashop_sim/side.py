@@ -1,6 +1,8 @@
-"""The side endpoint /_sim/...: counters, stock, reset, faults and load as JSON."""
+"""The side endpoint /_sim/...: counters, stock, reset, faults, config and load as JSON."""
 
 import json
+from dataclasses import asdict
+from urllib.parse import parse_qsl
 
 from prestashop_sim.simulator import Simulator
 from prestashop_sim.webservice import Request, Response
@@ -26,8 +28,8 @@ def _json(status: int, data) -> Response:
 
 
 def _query(req: Request) -> dict:
-    pairs = (p.partition("=") for p in req.query.split("&") if p)
-    return {k: v for k, _, v in pairs}
+    """The query string percent-decoded: ids=1%2C2 is ids=1,2 (what requests sends)."""
+    return dict(parse_qsl(req.query, keep_blank_values=True))
 
 
 def _ints(text: str | None) -> list[int] | None:
@@ -90,6 +92,8 @@ ROUTES = {
     ("GET", "catalogue"): lambda sim, _p: {"items": sim.catalogue()},
     ("GET", "faults"): lambda sim, _p: {"rules": sim.faults.as_list()},
     ("POST", "faults"): _set_faults,
+    ("GET", "config"): lambda sim, _p: asdict(sim.config),
+    ("POST", "config"): lambda sim, payload: sim.configure(**payload),
     ("GET", "load"): lambda sim, _p: sim.load.as_dict(),
     ("POST", "load"): _set_load,
 }

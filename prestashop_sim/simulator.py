@@ -1,17 +1,18 @@
 """The simulated shop: webservice behind a load model, fault injection and counters."""
 
-import time
+from dataclasses import asdict, fields
 
-from prestashop_sim import fault_bodies, pages
+from prestashop_sim import fault_bodies
 from prestashop_sim.auth import DEFAULT_KEY, ApiKey, default_keys
 from prestashop_sim.config import SimConfig
 from prestashop_sim.counters import Counters
 from prestashop_sim.faults import Faults
-from prestashop_sim.load import LoadModel, retry_after_value
+from prestashop_sim.front import resource_of
+from prestashop_sim.load import LoadModel
 from prestashop_sim.params import parse_query
 from prestashop_sim.stock import ShopContext, save_row
 from prestashop_sim.store import Store
-from prestashop_sim.webservice import Request, Response, Webservice, resource_of
+from prestashop_sim.webservice import Request, Response, Webservice
 
 
 class Simulator:
@@ -41,10 +42,12 @@ class Simulator:
         ps_method = parse_query(req.query).get("ps_method")
         method = ps_method if isinstance(ps_method, str) else req.method
         resource = resource_of(req.target)
-        wait = self.load.admit()
+        wait, delay = self.load.acquire()
         if wait is not None:
             response = self._rate_limited(wait)
         else:
+            if delay > 0:
+                self.load.sleep(delay)  # a leaky bucket spacing a burst (nginx without nodelay)
             with self.load.slot():
                 response = self._serve_in_slot(req, method, resource)
         self.request_counters.record(method, resource, response.status)
@@ -52,27 +55,39 @@ class Simulator:
 
     def _serve_in_slot(self, req: Request, method: str, resource: str) -> Response:
         fired = self.faults.draw(method, resource)
-        if "hang" in fired:
-            time.sleep(fired["hang"].seconds)
+        hang = fired.get("hang")
+        if hang is not None and hang.variant != "after":
+            self.load.sleep(hang.seconds)  # the write, if any, lands after this: maybe too late
         replaced = fault_bodies.replacement(fired)
         if replaced is not None:
             return replaced
         delay = self.load.latency(write=method not in ("GET", "HEAD"))
         if delay > 0:
-            time.sleep(delay)
+            self.load.sleep(delay)
         not_applied = fired.get("not_applied")
         response = self.webservice.handle(
             req,
             ignore_filter="ignore_filter" in fired,
             not_applied=None if not_applied is None else not_applied.variant,
+            on_row=self.load.row_cost,
         )
+        if hang is not None and hang.variant == "after":
+            self.load.sleep(hang.seconds)  # the shop did its work; the answer comes late
         return fault_bodies.rewrite(response, fired) if fired else response
 
     def _rate_limited(self, wait: float) -> Response:
-        headers = [("Content-Type", pages.HTML)]
-        if self.load.retry_after:
-            headers.append(("Retry-After", retry_after_value(wait)))
-        return Response(429, headers, pages.proxy_error(429))
+        return fault_bodies.too_many_requests(wait if self.load.retry_after else None)
+
+    def configure(self, **settings) -> dict:
+        """Change SimConfig fields at runtime, e.g. multi_row="refuse"; all checked first."""
+        known = {f.name for f in fields(SimConfig)}
+        unknown = set(settings) - known
+        if unknown:
+            raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+        SimConfig(**(asdict(self.config) | settings))  # refuses a bad value before any change
+        for name, value in settings.items():
+            setattr(self.config, name, value)
+        return asdict(self.config)
 
     def counters(self) -> dict:
         """Requests by method/resource/status, hook emissions, row saves, concurrency."""

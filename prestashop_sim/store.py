@@ -75,14 +75,26 @@ class Combination:
     upc: str = ""
     mpn: str = ""
     supplier_reference: str = ""
+    wholesale_price: str = "0.000000"
+    ecotax: str = "0.000000"
+    weight: str = "0.000000"
+    unit_price_impact: str = "0.000000"
+    low_stock_threshold: int = 0
+    low_stock_alert: int = 0
+    available_date: str = "0000-00-00"
+    available_now: str = ""
+    available_later: str = ""
+    option_values: tuple[int, ...] = ()  # associations/product_option_values
+    images: tuple[int, ...] = ()  # associations/images
 
 
 class Store:
     """All entities of the shop; callers hold `lock` around reads and writes."""
 
-    def __init__(self, layout: ShopLayout | None = None):
+    def __init__(self, layout: ShopLayout | None = None, *, languages: tuple[int, ...] = (1,)):
         self.lock = threading.RLock()
         self.layout = layout or ShopLayout()
+        self.languages = languages  # every translated field has the same text in each
         self.products: dict[int, Product] = {}
         self.combinations: dict[int, Combination] = {}
         self.rows: dict[int, StockRow] = {}
@@ -167,8 +179,9 @@ class Store:
             return [table[v] for v in sorted(values) if v in table]
         if resource == "stock_availables" and field in ("id_product", "id_product_attribute"):
             index = self.rows_by_product if field == "id_product" else self.rows_by_attribute
+            # MySQL walks the column's secondary index: by that column, then by id (01).
             found = [row for v in values for row in index.get(v, {}).values()]
-            return sorted(found, key=lambda row: row.id)
+            return sorted(found, key=lambda row: (getattr(row, field), row.id))
         if resource == "combinations" and field == "id_product":
             ids = [cid for v in values for cid in self.combinations_by_product.get(v, [])]
             return [self.combinations[cid] for cid in sorted(ids)]

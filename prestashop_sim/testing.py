@@ -9,11 +9,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import requests
 
 from prestashop_sim import catalogue
+from prestashop_sim import transcript_shop as transcript_catalogue
 from prestashop_sim.auth import DEFAULT_KEY, DISABLED_KEY, NO_PERMISSION_KEY, READ_ONLY_KEY
 from prestashop_sim.config import SimConfig
 from prestashop_sim.faults import Faults
@@ -32,19 +33,25 @@ def build_simulator(
     seed: int = 1,
     items: list | None = None,
     section9: bool = False,
+    transcript_shop: bool = False,
     ps_version: str = "8.1.7",
     key: str = DEFAULT_KEY,
     keys: dict | None = None,
-    json_ints: bool = False,
     layout: ShopLayout | dict | None = None,
-    webservice_enabled: bool = True,
-    shop_name: str = "invsync test shop",
-    **load_settings,
+    faults: list[dict] | None = None,
+    **settings,
 ) -> Simulator:
-    """A Simulator with a generated and/or explicit catalogue (see run_simulator)."""
+    """A Simulator with a generated and/or explicit catalogue (see run_simulator).
+
+    Other keyword arguments are SimConfig fields (json_ints, shop_domain, multi_row, ...) or
+    load settings (read_latency, rate_limit, ...).
+    """
     if isinstance(layout, dict):
         layout = ShopLayout.from_spec(layout)
-    store = Store(layout)
+    languages = transcript_catalogue.LANGUAGES if transcript_shop else (1,)
+    store = Store(layout, languages=languages)
+    if transcript_shop:
+        catalogue.load(store, transcript_catalogue.items())
     if section9:
         catalogue.load(store, catalogue.section9_items())
     if items:
@@ -53,9 +60,12 @@ def build_simulator(
         catalogue.load(
             store, catalogue.generate(products, combination_share=combination_share, seed=seed)
         )
-    config = SimConfig(ps_version, json_ints, webservice_enabled, shop_name)
-    load = LoadModel(seed=seed, **load_settings)
-    return Simulator(store, config=config, key=key, keys=keys, faults=Faults(seed), load=load)
+    config_fields = {f.name for f in fields(SimConfig)}
+    config = SimConfig(ps_version, **{k: v for k, v in settings.items() if k in config_fields})
+    load = LoadModel(seed=seed, **{k: v for k, v in settings.items() if k not in config_fields})
+    sim = Simulator(store, config=config, key=key, keys=keys, faults=Faults(seed), load=load)
+    sim.faults.configure({"rules": faults or []})
+    return sim
 
 
 class SimHandle:
@@ -104,6 +114,10 @@ class SimHandle:
     def delete_product(self, product_id: int) -> bool:
         """Emulate a product deleted in the shop's back office."""
         return self.sim.store.delete_product(product_id)
+
+    def set_config(self, **settings) -> dict:
+        """Change the shop's SimConfig fields at runtime, e.g. multi_row="refuse"."""
+        return self.sim.configure(**settings)
 
 
 @contextlib.contextmanager
@@ -189,20 +203,28 @@ class ProcessHandle:
         """Change the load model (POST /_sim/load)."""
         return self._side("POST", "load", settings)
 
+    def set_config(self, **settings) -> dict:
+        """Change the shop's SimConfig fields, e.g. multi_row="refuse" (POST /_sim/config)."""
+        return self._side("POST", "config", settings)
+
 
 def simulator_command(**options) -> list[str]:
     """The `python -m prestashop_sim` command line for build_simulator-style options."""
     command = [sys.executable, "-m", "prestashop_sim", "--port", str(options.pop("port", 0))]
-    flags = {"section9": "--section9", "json_ints": "--json-ints"}
+    flags = ("section9", "json_ints", "transcript_shop", "rate_nodelay")
+    negated = {
+        "retry_after": "--no-retry-after",
+        "webservice_enabled": "--webservice-disabled",
+        "url_rewriting": "--no-url-rewriting",
+    }
     for name, value in options.items():
         if name in flags:
-            command += [flags[name]] if value else []
-        elif name == "retry_after":
-            command += [] if value else ["--no-retry-after"]
-        elif name == "webservice_enabled":
-            command += [] if value else ["--webservice-disabled"]
-        elif name == "layout":
-            command += ["--shop-layout", json.dumps(value)]
+            command += ["--" + name.replace("_", "-")] if value else []
+        elif name in negated:
+            command += [] if value else [negated[name]]
+        elif name in ("layout", "faults"):
+            option = "--shop-layout" if name == "layout" else "--faults"
+            command += [option, json.dumps(value)] if value is not None else []
         elif name == "items":
             command += ["--catalogue-file", _items_file(value)]
         elif value is not None:

@@ -2,19 +2,19 @@
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
-from prestashop_sim import pages, reads, render_json, render_xml, writes
+from prestashop_sim import front, pages, reads, render_json, render_xml, writes
 from prestashop_sim.auth import REALM, ApiKey, authenticate, credentials
 from prestashop_sim.config import SimConfig
-from prestashop_sim.errors import WsError, did_you_mean
-from prestashop_sim.params import parse_query
+from prestashop_sim.errors import ProxyRefusal, WsError, did_you_mean
 from prestashop_sim.resources import DESCRIPTIONS, FORBIDDEN, SERVED
 from prestashop_sim.stock import ShopContext
 from prestashop_sim.store import Store
 
-XML_TYPE = "text/xml;charset=UTF-8"
+# Exactly as 8.1.2 sends them: PrestaShop writes "Content-type" for XML (transcripts 02, 05).
+XML_TYPE = "text/xml;charset=utf-8"
 JSON_TYPE = "application/json"
 
 
@@ -74,34 +74,12 @@ class Call:
     context: ShopContext | None = None
     ignore_filter: bool = False
     not_applied: str | None = None  # the not_applied fault's variant when it fired
+    on_row: Callable[[], None] | None = None  # called after each stock row a write saves
 
     @property
     def segments(self) -> list[str]:
         """url split on "/": resource, id, ..."""
         return self.url.split("/")
-
-
-def route(path: str, query: str) -> tuple[str, dict] | None:
-    """(url, params) for /api/... and /webservice/dispatcher.php?url=..., else None."""
-    params = parse_query(query)
-    if path in ("/api", "/api/") or path.startswith("/api/"):
-        url = unquote(path[5:])
-    elif path == "/webservice/dispatcher.php":
-        url = params.get("url", "")
-        url = url if isinstance(url, str) else ""
-    else:
-        return None
-    params.pop("url", None)
-    return url, params
-
-
-def resource_of(target: str) -> str:
-    """The resource a request is about, for counters ("" for /api/, "-" outside the API)."""
-    path, _, query = target.partition("?")
-    routed = route(path, query)
-    if routed is None:
-        return "-"
-    return routed[0].split("/")[0]
 
 
 class Webservice:
@@ -112,16 +90,18 @@ class Webservice:
         self.config = config
         self.keys = keys
 
-    def handle(self, req: Request, *, ignore_filter=False, not_applied=None) -> Response:
+    def handle(
+        self, req: Request, *, ignore_filter=False, not_applied=None, on_row=None
+    ) -> Response:
         """Answer one request."""
         started = time.perf_counter()
-        routed = route(req.path, req.query)
-        if routed is None:
-            return Response(404, [("Content-Type", pages.HTML)], pages.not_found())
-        url, params = routed
+        early = self._before_dispatch(req)
+        if early is not None:
+            return early
+        url, params = front.route(req.path, req.query)
         key = credentials(req.header("Authorization"), params)
         if key is None:
-            headers = [("WWW-Authenticate", REALM), ("Content-Type", pages.HTML)]
+            headers = [("WWW-Authenticate", REALM), front.PHP_CONTENT_TYPE]
             return Response(401, headers, b"401 Unauthorized")
         call = Call(
             params=params,
@@ -132,17 +112,35 @@ class Webservice:
             url=url,
             ignore_filter=ignore_filter,
             not_applied=not_applied,
+            on_row=on_row,
         )
         extra: list[tuple[str, str]] = []
         try:
             status, body = self._run(call, key, req, extra)
             sha1 = hashlib.sha1(body, usedforsecurity=False).hexdigest() if body else None
+        except front.PhpFatal:
+            return Response(*front.php_fatal())
+        except ProxyRefusal as refusal:
+            headers = [("Content-Type", pages.HTML)]
+            return Response(refusal.status, headers, pages.proxy_error(refusal.status))
         except WsError as error:
             status, sha1 = error.status, None
             body = (
                 render_json.errors(error.errors) if call.json else render_xml.errors(error.errors)
             )
         return self._finish(req, call, status, body, sha1, extra, started)
+
+    def _before_dispatch(self, req: Request) -> Response | None:
+        """Answers given before the dispatcher runs: no such path, other host, no rewriting."""
+        api = front.is_api_path(req.path)
+        if not api and req.path != front.DISPATCHER:
+            return Response(404, [("Content-Type", pages.HTML)], pages.not_found())
+        redirect = front.host_redirect(self.config.shop_domain, req.host, req.path, req.query)
+        if redirect is not None:
+            return Response(*redirect)
+        if api and not self.config.url_rewriting:
+            return Response(*front.shop_not_found())
+        return None
 
     def _wants_json(self, req: Request, params: dict) -> bool:
         for value in (req.header("Io-Format"), req.header("Output-Format")):
@@ -226,6 +224,8 @@ class Webservice:
 
     def _execute(self, call: Call, resource: str, req: Request) -> tuple[int, bytes]:
         if resource == "":
+            if call.json and self.config.modern:
+                raise front.PhpFatal  # the JSON renderer's TypeError on the index (10, 119)
             return 200, reads.api_index(self, call)
         served = SERVED.get(resource)
         if served is None:
@@ -258,8 +258,12 @@ class Webservice:
         headers.append(("X-Powered-By", "PrestaShop Webservice"))
         version = self.config.ps_version if call.account is not None else "0"
         headers.append(("PSWS-Version", version))
-        if body:
-            headers.append(("Content-Type", JSON_TYPE if call.json else XML_TYPE))
+        if not body:
+            headers.append(("Content-Type", ""))  # PrestaShop sets it empty (22, 23)
+        elif call.json:
+            headers.append(("Content-Type", JSON_TYPE))
+        else:
+            headers.append(("Content-type", XML_TYPE))
         headers.append(("Execution-Time", f"{time.perf_counter() - started:.3f}"))
         if sha1:
             headers.append(("Content-Sha1", sha1))

@@ -1,66 +1,55 @@
 """PUT and PATCH of stock_availables, as saveEntityFromXml + validateFields + updateWs do them."""
 
+import html
 import re
 
-from lxml import etree
-
 from prestashop_sim import render_json, render_xml
-from prestashop_sim.errors import WsError
+from prestashop_sim.errors import ProxyRefusal, WsError
 from prestashop_sim.params import php_int
 from prestashop_sim.records import record_of
 from prestashop_sim.resources import Field, Resource
 from prestashop_sim.stock import save_row
+from prestashop_sim.xml_input import parse_entities
 
-_PARSER_OPTIONS = {
-    "resolve_entities": False,
-    "no_network": True,
-    "huge_tree": False,
-    "load_dtd": False,
-}
 _INT32 = (-(2**31), 2**31 - 1)
-
-
-def parse_entities(text: str) -> list[dict[str, str]]:
-    """Each child of the root as {tag: text}; 500/127 when SimpleXML would refuse the body."""
-    try:
-        parser = etree.XMLParser(**_PARSER_OPTIONS)
-        root = etree.fromstring(text.encode("utf-8"), parser)
-        dtd = root.getroottree().docinfo.internalDTD
-        if dtd is not None and list(dtd.iterentities()):
-            raise etree.XMLSyntaxError("entity declarations", None, 0, 0)
-    except (etree.XMLSyntaxError, ValueError) as error:
-        message = (
-            "XML error : String could not be parsed as XML\n"
-            f"XML length : {len(text.encode())}\nOriginal XML : {text}"
-        )
-        raise WsError(500, (127, message)) from error
-    entities = []
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue
-        fields: dict[str, str] = {}
-        for element in child:
-            if isinstance(element.tag, str):
-                fields.setdefault(etree.QName(element).localname, element.text or "")
-        entities.append(fields)
-    return entities
+_UINT32 = (0, 2**32 - 1)
+_NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")  # PHP is_numeric
+_NOT_READ = (90, "id is required when modifying a resource")  # what 16, 17 and 20 answer
 
 
 def save_from_body(ws, call, resource: Resource, text: str) -> bytes:
-    """Apply every entity of the body in order; respond with all of them (JSON: the last)."""
-    entities = parse_entities(text)
+    """Apply every entity of the body in order; respond with all of them (JSON: the last).
+
+    Not a transaction: an entity that fails ends the request, earlier ones stay saved (27-29).
+    """
+    entities = _entities_to_save(ws.config, parse_entities(text, ws.config))
     ids = [php_int(e["id"]) for e in entities if e.get("id", "") != ""]
     if len(set(ids)) != len(ids):
         raise WsError(400, (89, "id is duplicate in request"))
     if len(ids) != len(entities):
-        raise WsError(400, (90, "id is required when modifying a resource"))
+        raise WsError(400, _NOT_READ)
     fields = resource.fields_for(modern=ws.config.modern)
-    records = [_save_entity(ws, call, fields, entity) for entity in entities]
+    records = []
+    for entity in entities:
+        records.append(_save_entity(ws, call, fields, entity))
+        if call.on_row is not None:
+            call.on_row()
     if call.json:
         obj = render_json.entity(fields, records[-1], ints=ws.config.json_ints)
         return render_json.single(resource, obj, strip_falsy=ws.config.modern)
     inner = "".join(render_xml.entity(resource, fields, r, call.base) for r in records)
     return render_xml.document(inner)
+
+
+def _entities_to_save(config, entities: list[dict]) -> list[dict]:
+    """The entities a shop that refuses multi-row writes, or reads only the first, handles."""
+    if len(entities) < 2 or config.multi_row == "accept":
+        return entities
+    if config.multi_row == "first_only":
+        return entities[:1]
+    if config.multi_row_status == 400:
+        raise WsError(400, _NOT_READ)
+    raise ProxyRefusal(config.multi_row_status)
 
 
 def _save_entity(ws, call, fields: tuple[Field, ...], entity: dict[str, str]) -> dict:
@@ -79,7 +68,7 @@ def _save_entity(ws, call, fields: tuple[Field, ...], entity: dict[str, str]) ->
                 raise WsError(400, (41, f'parameter "{field.name}" required'))
             elif field.name != "id":
                 record[field.name] = None
-        _validate(fields, record, ws.config.quantity_max_size)
+        _validate(fields, record, ws.config)
         if _truthy(record["depends_on_stock"]):
             message = "You cannot update the available stock when it depends on stock."
             raise WsError(500, (133, message), (46, "Unable to save resource"))
@@ -94,25 +83,32 @@ def _save_entity(ws, call, fields: tuple[Field, ...], entity: dict[str, str]) ->
     return record
 
 
-def _validate(fields: tuple[Field, ...], record: dict, quantity_size: int | None) -> None:
+def _validate(fields: tuple[Field, ...], record: dict, config) -> None:
     for field in fields:
         if field.name == "id":
             continue
-        message = _field_error(field, record[field.name], quantity_size)
+        message = _field_error(field, record[field.name], config)
         if message:
-            raise WsError(400, (85, f'Validation error: "{message}"'))
+            # ObjectModel::trans() passes its messages through htmlspecialchars (29: "-&gt;").
+            raise WsError(400, (85, f'Validation error: "{html.escape(message)}"'))
 
 
-def _field_error(field: Field, value, quantity_size: int | None) -> str | None:
+def _field_error(field: Field, value, config) -> str | None:
     prop = f"StockAvailable->{field.name}"
     if field.required and (value is None or value == ""):
         return f"Property {prop} is empty."
-    size = quantity_size if field.name == "quantity" else field.size
+    size = config.quantity_max_size if field.name == "quantity" else field.size
     shown = "" if value is None else str(value)
     if size is not None and len(shown) > size:
         return (
             f"The length of property {prop} is currently {len(shown)} chars. "
             f"It must be between 0 and {size} chars."
+        )
+    if config.modern and field.kind == "int" and shown != "" and not _NUMERIC.match(shown):
+        low, high = _UINT32 if field.validate == "isUnsignedId" else _INT32
+        return (
+            f"The range of property {prop} is currently {php_int(shown)}. "
+            f"It must be between {low} and {high}."
         )
     if field.validate and _truthy(value) and not VALIDATORS[field.validate](shown):
         return f"Property {prop} is not valid"
@@ -147,11 +143,8 @@ def _stored_values(fields: tuple[Field, ...], record: dict) -> dict:
             values[field.name] = "" if value is None else str(value)
             continue
         number = php_int(str(value)) if value is not None else 0
-        if (
-            not _INT32[0]
-            <= number
-            <= (2**32 - 1 if field.validate == "isUnsignedId" else _INT32[1])
-        ):
+        high = _UINT32[1] if field.validate == "isUnsignedId" else _INT32[1]
+        if not _INT32[0] <= number <= high:
             raise WsError(500, (46, "Unable to save resource"))
         values[field.name] = number
     return values

@@ -122,7 +122,7 @@ def test_errors_follow_the_requested_output_format(shop):
 def test_lowercase_json_output_format_still_gives_xml(shop):
     response = get(shop, "stock_availables/24", output_format="json")
 
-    assert response.headers["Content-Type"] == "text/xml;charset=UTF-8"
+    assert response.headers["Content-Type"] == "text/xml;charset=utf-8"
 
 
 def test_io_format_header_selects_json(shop):
@@ -190,25 +190,30 @@ def test_shop_context_errors(shop):
         ({"schema": "full"}, 28, "Please select a schema of type 'synopsis'"),
     ],
 )
-def test_bad_list_parameters_get_400_with_their_code(shop, params, code, start):
+def test_bad_list_parameters_get_500_with_their_code_then_php_warnings_on_8(
+    shop, simulator_factory, params, code, start
+):
     response = get(shop, "stock_availables", **params)
+    legacy = get(
+        simulator_factory(section9=True, ps_version="1.7.8.11"), "stock_availables", **params
+    )
 
-    ((got_code, message),) = errors_of(response)
-    assert response.status_code == 400
-    assert got_code == code
+    (got_code, message), *warnings = errors_of(response)
+    assert (response.status_code, got_code) == (500 if warnings else 400, code)
     assert message.startswith(start)
+    assert [c for c, _ in warnings] == ([] if code == 28 else [3, 3, 3, 3])
+    assert all("Trying to access array offset on value of type bool" in m for _, m in warnings)
+    assert legacy.status_code == 400
+    assert [c for c, _ in errors_of(legacy)] == [code]
 
 
 def test_filter_on_dynamic_product_field_is_code_34(shop):
     response = get(shop, "products", **{"filter[quantity]": "[5]"})
 
-    assert errors_of(response) == [
-        (
-            34,
-            'The field "quantity" is dynamic. '
-            "It is not possible to filter GET query with this field.",
-        )
-    ]
+    assert errors_of(response)[0] == (
+        34,
+        'The field "quantity" is dynamic. It is not possible to filter GET query with this field.',
+    )
 
 
 def test_sort_error_lists_plain_and_i18n_fields(shop):

@@ -1,6 +1,7 @@
 """Each injected fault produces exactly what it promises, and only where it is targeted."""
 
 import random
+import time
 
 import pytest
 import requests
@@ -122,7 +123,7 @@ def test_entity_bomb_sends_a_document_declaring_hostile_entities(shop, variant, 
     response = get(shop)
 
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == "text/xml;charset=UTF-8"
+    assert response.headers["Content-Type"] == "text/xml;charset=utf-8"
     assert marker in response.content
     assert len(response.content) < 2000
 
@@ -194,3 +195,68 @@ def test_side_endpoint_configures_and_lists_faults(shop):
     assert listed[0]["fired"] == 1
     assert listed[0]["methods"] == ["GET"]
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("variant", "retry_after"), [("retry_after", "7"), ("no_retry_after", None)]
+)
+def test_rate_limited_fault_is_a_proxy_429_with_or_without_retry_after(shop, variant, retry_after):
+    shop.faults.add("rate_limited", variant=variant, seconds=6.2, count=1)
+    refused = requests.patch(
+        shop.api_url + "stock_availables/24", data=PATCH_24, auth=(KEY, ""), timeout=10
+    )
+
+    assert refused.status_code == 429
+    assert refused.headers.get("Retry-After") == retry_after
+    assert "<h1>429 Too Many Requests</h1>" in refused.text
+    assert "PSWS-Version" not in refused.headers
+    assert shop.quantity(24) == 0
+    assert get(shop).status_code == 200
+    assert shop.counters()["rate_limited"] == 1
+
+
+def test_rate_limited_fault_joins_a_random_mix_by_probability(shop):
+    shop.faults.seed(3)
+    for kind in ("rate_limited", "http_error", "truncated"):
+        shop.faults.add(kind, probability=0.2)
+    statuses = [get(shop).status_code for _ in range(60)]
+
+    assert 429 in statuses
+    assert 503 in statuses
+    assert shop.counters()["rate_limited"] == statuses.count(429)
+
+
+def wait_until(condition, attempts=200):
+    """Poll a condition (every 50 ms, at most 10 s) and say whether it became true."""
+    for _ in range(attempts):
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_hung_write_lands_after_the_client_has_given_up(shop):
+    shop.faults.add("hang", seconds=1.5, methods={"PATCH"}, count=1)
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.patch(
+            shop.api_url + "stock_availables/24", data=PATCH_24, auth=(KEY, ""), timeout=0.3
+        )
+    quantity_when_the_client_gave_up = shop.quantity(24)
+    landed = wait_until(lambda: shop.counters()["by_request"].get("PATCH stock_availables 200"))
+
+    assert quantity_when_the_client_gave_up == 0
+    assert landed
+    assert shop.quantity(24) == 40
+
+
+def test_a_write_hanging_after_the_shop_worked_is_applied_before_the_answer(shop):
+    shop.faults.add("hang", seconds=1.5, variant="after", methods={"PATCH"}, count=1)
+
+    with pytest.raises(requests.ReadTimeout):
+        requests.patch(
+            shop.api_url + "stock_availables/24", data=PATCH_24, auth=(KEY, ""), timeout=0.3
+        )
+
+    assert shop.quantity(24) == 40
+    assert shop.counters()["total"] == 0  # the answer is still on its way

@@ -47,12 +47,14 @@ def test_process_answers_the_webservice_and_the_side_endpoint():
 def test_process_side_endpoint_reports_quantities_and_catalogue():
     with run_simulator_process(section9=True) as sim:
         rows = sim.stock_rows(products=[7])
+        by_ids = sim.stock_rows(ids=[24, 22])
         quantity = sim.quantity(21)
         catalogue = sim.catalogue()
         info = requests.get(sim.url + "_sim/info", timeout=10).json()
         missing = requests.get(sim.url + "_sim/nothing", timeout=10)
 
     assert [(r["id"], r["quantity"]) for r in rows] == [(21, 15), (22, 10), (23, 5)]
+    assert [(r["id"], r["quantity"]) for r in by_ids] == [(22, 10), (24, 0)]
     assert quantity == 15
     assert [(c["id_product"], c["id_product_attribute"], c["stock_ids"]) for c in catalogue] == [
         (7, 0, [21]),
@@ -62,6 +64,31 @@ def test_process_side_endpoint_reports_quantities_and_catalogue():
     ]
     assert info["ps_version"] == "8.1.7"
     assert missing.status_code == 404
+
+
+@pytest.mark.integration
+def test_process_takes_the_shop_switches_from_its_command_line():
+    rules = [{"kind": "rate_limited", "count": 1, "methods": ["GET"]}]
+    options = {"transcript_shop": True, "multi_row": "first_only", "faults": rules}
+    with run_simulator_process(url_rewriting=False, shop_domain="127.0.0.1:1", **options) as sim:
+        config = requests.get(sim.url + "_sim/config", timeout=10).json()
+        rows = sim.stock_rows(ids=[1, 20])
+        limited = requests.get(sim.url + "webservice/dispatcher.php", auth=(KEY, ""), timeout=10)
+        redirected = requests.get(
+            sim.url + "webservice/dispatcher.php?url=stock_availables/1",
+            auth=(KEY, ""),
+            allow_redirects=False,
+            timeout=10,
+        )
+        sim.set_config(shop_domain=None)
+        not_rewritten = requests.get(sim.api_url, auth=(KEY, ""), timeout=10)
+
+    assert (config["multi_row"], config["url_rewriting"]) == ("first_only", False)
+    assert [(r["id"], r["quantity"]) for r in rows] == [(1, 2400), (20, 300)]
+    assert redirected.status_code == 302
+    assert redirected.headers["Location"] == "http://127.0.0.1:1/?url=stock_availables%2F1"
+    assert limited.status_code == 429
+    assert not_rewritten.status_code == 404
 
 
 def test_help_documents_every_option():
@@ -84,6 +111,16 @@ def test_help_documents_every_option():
         "--no-retry-after",
         "--catalogue-file",
         "--shop-layout",
+        "--transcript-shop",
+        "--multi-row",
+        "--multi-row-status",
+        "--write-row-latency",
+        "--rate-mode",
+        "--rate-burst",
+        "--rate-nodelay",
+        "--shop-domain",
+        "--no-url-rewriting",
+        "--faults",
     ):
         assert option in result.stdout
 

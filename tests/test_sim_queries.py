@@ -45,10 +45,13 @@ def test_filter_with_500_product_ids_returns_every_row_of_exactly_those_products
     assert all(int(r["quantity"]) == by_id[r["id"]] for r in rows)
 
 
-def test_minimal_list_is_ids_only_in_primary_key_order(big):
+def test_minimal_list_is_ids_only_in_the_order_of_the_id_product_index(big):
     rows = stock(big, **{"filter[id_product]": "[3|1|2]"})
 
-    assert rows == [{"id": i} for i in sorted(r["id"] for r in big.stock_rows(products=[1, 2, 3]))]
+    index_order = sorted(
+        big.stock_rows(products=[3, 1, 2]), key=lambda r: (r["id_product"], r["id"])
+    )
+    assert rows == [{"id": r["id"]} for r in index_order]
 
 
 def test_display_fields_come_in_resource_order_not_requested_order(big):

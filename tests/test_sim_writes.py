@@ -177,12 +177,19 @@ def test_depends_on_stock_is_refused_with_500_codes_133_and_46(shop):
             "8.1.7",
             "12345678901",
             400,
-            "The length of property StockAvailable->quantity is currently 11 chars. "
+            "The length of property StockAvailable-&gt;quantity is currently 11 chars. "
             "It must be between 0 and 10 chars.",
         ),
-        ("8.1.7", "", 400, "Property StockAvailable->quantity is empty."),
+        ("8.1.7", "", 400, "Property StockAvailable-&gt;quantity is empty."),
         ("8.1.7", "-5", 200, None),
-        ("8.1.7", "05", 400, "Property StockAvailable->quantity is not valid"),
+        ("8.1.7", "05", 400, "Property StockAvailable-&gt;quantity is not valid"),
+        (
+            "8.1.7",
+            "abc",
+            400,
+            "The range of property StockAvailable-&gt;quantity is currently 0. "
+            "It must be between -2147483648 and 2147483647.",
+        ),
         ("1.7.8.11", "12345678901", 500, None),
     ],
 )
@@ -199,18 +206,31 @@ def test_quantity_validation_by_version(simulator_factory, version, quantity, st
     assert sim.quantity(22) == (-5 if status == 200 else 10)
 
 
-def test_json_body_is_a_500_xml_parse_error(shop):
+def test_json_body_is_a_500_xml_parse_error_after_the_parser_warnings(shop):
     data = '{"stock_available":{"id":22,"quantity":3}}'
     response = send(shop, "PUT", "stock_availables/22", data, output_format="JSON")
 
+    where = " (/var/www/html/classes/webservice/WebserviceRequest.php, line 1544)"
+    warning = "[PHP Warning #2] SimpleXMLElement::__construct(): "
     assert response.status_code == 500
     assert codes(response) == [
+        (3, warning + "Entity: line 1: parser error : Start tag expected, '<' not found" + where),
+        (3, warning + data + where),
+        (3, warning + "^" + where),
         (
             127,
             "XML error : String could not be parsed as XML\n"
             f"XML length : {len(data)}\nOriginal XML : {data}",
-        )
+        ),
     ]
+    assert shop.quantity(22) == 10
+
+
+def test_1_7_reports_an_unparsable_body_without_warnings(simulator_factory):
+    sim = simulator_factory(section9=True, ps_version="1.7.8.11")
+    response = send(sim, "PUT", "stock_availables/22", "<prestashop>", output_format="JSON")
+
+    assert [code for code, _ in codes(response)] == [127]
 
 
 def test_entity_bomb_body_is_refused_without_expanding_anything(shop):
@@ -329,3 +349,22 @@ def test_multistore_write_recomputes_the_product_row_of_the_rows_own_scope(multi
     assert multistore.quantity(25) == 55
     assert multistore.quantity(21) == 6
     assert [e["quantity"] for e in multistore.counters()["hook_events"]] == [55, 6]
+
+
+def test_multistore_list_by_product_follows_the_id_product_index_as_mysql_does(multistore):
+    response = get(
+        multistore,
+        "stock_availables",
+        **{"filter[id_product]": "[8|7]", "id_shop": "all", "output_format": "JSON"},
+    )
+
+    assert [r["id"] for r in response.json()["stock_availables"]] == [
+        21,
+        22,
+        23,
+        25,
+        26,
+        27,
+        24,
+        28,
+    ]
