@@ -55,6 +55,7 @@ class IntegrationForm(forms.ModelForm):
             "warehouses",
             "requests_per_minute",
             "max_concurrent_requests",
+            "batch_writes",
             "verify_tls",
             "active",
         )
@@ -93,6 +94,10 @@ class IntegrationAdmin(admin.ModelAdmin):
         "last_error",
         "last_error_at",
         "created_at",
+        "batch_support",
+        "batch_support_reason",
+        "batch_support_checked_at",
+        "batch_size",
     )
     filter_horizontal = ("warehouses",)
     fieldsets = (
@@ -101,6 +106,18 @@ class IntegrationAdmin(admin.ModelAdmin):
         (
             _("Shop limits"),
             {"fields": ("requests_per_minute", "max_concurrent_requests", "verify_tls")},
+        ),
+        (
+            _("Multi-row writes"),
+            {
+                "fields": (
+                    "batch_writes",
+                    "batch_support",
+                    "batch_support_reason",
+                    "batch_support_checked_at",
+                    "batch_size",
+                )
+            },
         ),
         (
             _("State"),

@@ -36,11 +36,15 @@ class SyncResult:
     failed: int = 0  # links that ended failing or broken
     requests: int = 0  # HTTP requests sent
     moved: int = 0  # links written whose mark moved meanwhile (still dirty)
+    batch_size: int = 0  # rows per multi-row write in force at the end; 0: none was sent
 
     def __add__(self, other: "SyncResult") -> "SyncResult":
-        return SyncResult(
-            *(getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__)
-        )
+        counts = {
+            name: getattr(self, name) + getattr(other, name)
+            for name in self.__dataclass_fields__
+            if name != "batch_size"
+        }
+        return SyncResult(**counts, batch_size=other.batch_size or self.batch_size)
 
 
 def load_links(claimed: dict[int, int]) -> list[ProductLink]:
@@ -139,6 +143,7 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
         failed=len(plan.missing) + len(push.broken) + len(push.not_applied),
         requests=requests,
         moved=len(ok) - cleared,
+        batch_size=push.batch_size,
     )
     log_pass(integration, run, result)
     return result
@@ -147,13 +152,14 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
 def log_pass(integration: Integration, run: SyncRun | None, result: SyncResult) -> None:
     logger.info(
         "Integration inventory sync pass: run=%s integration=%s processed=%s changed=%s "
-        "failed=%s requests=%s",
+        "failed=%s requests=%s batch_size=%s",
         run.pk if run else "-",
         integration.pk,
         result.processed,
         result.changed,
         result.failed,
         result.requests,
+        result.batch_size or "-",
     )
 
 

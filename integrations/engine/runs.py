@@ -80,7 +80,13 @@ def _create_run(integration, *, trigger, user) -> SyncRun:
     run = SyncRun.objects.create(
         integration=integration, kind=kind, trigger=trigger, triggered_by=user
     )
-    link_ids = list(integration.links.order_by("pk").values_list("pk", flat=True))
+    # In the shop's product order: a chunk covers a dense range of product ids, which the
+    # client reads in one request (filter[id_product]=[low,high]) however large the catalogue.
+    link_ids = list(
+        integration.links.order_by("ps_product_id", "ps_combination_id", "pk").values_list(
+            "pk", flat=True
+        )
+    )
     size = max(integration.chunk_size, 1)
     chunks = [
         SyncChunk(run=run, index=n, link_ids=link_ids[start : start + size])
@@ -138,7 +144,9 @@ def finish_chunk(chunk_id: int, result: SyncResult) -> None:
         pk__in=chunk.link_ids,
         state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING],
     ).count()
-    _close_chunk(chunk, SyncChunk.Status.DONE, changed, failed, result.requests, "")
+    _close_chunk(
+        chunk, SyncChunk.Status.DONE, changed, failed, result.requests, "", result.batch_size
+    )
 
 
 def fail_chunk(chunk_id: int, error) -> None:
@@ -151,7 +159,7 @@ def fail_chunk(chunk_id: int, error) -> None:
     _close_chunk(chunk, SyncChunk.Status.FAILED, 0, len(chunk.link_ids), 0, message)
 
 
-def _close_chunk(chunk, status, changed, failed, requests, error) -> None:
+def _close_chunk(chunk, status, changed, failed, requests, error, batch_size=0) -> None:
     processed = len(chunk.link_ids)
     closed = SyncChunk.objects.filter(
         pk=chunk.pk, status__in=[SyncChunk.Status.QUEUED, SyncChunk.Status.RUNNING]
@@ -160,17 +168,21 @@ def _close_chunk(chunk, status, changed, failed, requests, error) -> None:
         processed=processed,
         changed=changed,
         failed=failed,
+        requests=requests,
+        batch_size=batch_size or None,
         error=error,
         finished_at=timezone.now(),
     )
     if not closed:
         return  # already counted (a redelivered task finishing twice)
+    run_fields = {"batch_size": batch_size} if batch_size else {}
     SyncRun.objects.filter(pk=chunk.run_id).update(
         processed=F("processed") + processed,
         changed=F("changed") + changed,
         failed=F("failed") + failed,
         requests=F("requests") + requests,
         chunks_done=F("chunks_done") + 1,
+        **run_fields,
     )
     _finish_run_if_complete(chunk.run_id)
 
