@@ -81,8 +81,8 @@ class Integration(models.Model):
         default=BatchWrites.AUTO,
         help_text=_(
             "Several stock rows in one request, where the shop takes it. Automatic: checked "
-            "by the connection test and the first sync, and remembered. Off: one row per "
-            "request."
+            "by the connection test and the first sync, and remembered. Always: tried on "
+            "every write. Off: one row per request."
         ),
     )
     verify_tls = models.BooleanField(
