@@ -207,7 +207,7 @@ def test_repeated_failures_stop_the_pass_and_leave_the_rest_dirty(linked, shop, 
     from integrations.prestashop import ShopTemporaryError
 
     settings.INVSYNC_WRITE_BATCH_SECONDS = NO_GROWTH
-    integration, products, rows = linked(20)
+    integration, _products, _rows = linked(20)
     shop.faults.add("http_error", status=503, methods={"PATCH"})
 
     with pytest.raises(ShopTemporaryError):
@@ -226,8 +226,9 @@ ITEMS_17 = [
 ]
 
 
-def test_prestashop_1_7_gets_full_rows_in_one_put(simulator_factory, make_integration, make_links,
-                                                   make_product, warehouse, receive_stock):  # fmt: skip
+def test_prestashop_1_7_gets_full_rows_in_one_put(
+    simulator_factory, make_integration, make_links, make_product, warehouse, receive_stock
+):
     sim = simulator_factory(ps_version="1.7.8.11", items=ITEMS_17)
     integration = make_integration(sim)
     products = [make_product(item["reference"]) for item in ITEMS_17]
