@@ -127,12 +127,16 @@ def test_a_chunk_of_a_stopped_integration_fails_without_contacting_the_shop(
     assert "No key." in chunk.error
 
 
-def test_estimate_without_history_is_derived_from_the_rate_limit(linked):
-    Integration.objects.filter(pk=linked.pk).update(requests_per_minute=60)
+@pytest.mark.parametrize(("batch_writes", "seconds"), [("auto", 9.0), ("off", 16.0)])
+def test_estimate_without_history_is_derived_from_the_rate_limit(linked, batch_writes, seconds):
+    Integration.objects.filter(pk=linked.pk).update(
+        requests_per_minute=60, batch_writes=batch_writes
+    )
     linked.refresh_from_db()
     estimate = estimates.estimate(linked)
-    # 10 writes + 1 read at one request per second.
-    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, 11.0)
+    # Chunks of 4, 4 and 2 links, every row assumed to differ, one request per second: per
+    # chunk a read, a verifying re-read and one multi-row write (9) or one write a row (16).
+    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, seconds)
     assert estimate.from_history is False
 
 

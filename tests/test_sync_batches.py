@@ -40,7 +40,7 @@ def sync_all(integration):
     return drain.sync_links(integration, integration.links.values_list("pk", flat=True))
 
 
-@pytest.mark.parametrize(("size", "writes"), [(50, 4), (64, 4), (200, 1), (500, 1)])
+@pytest.mark.parametrize(("size", "writes"), [(50, 4), (60, 4), (100, 2), (200, 1), (500, 1)])
 def test_200_changed_rows_are_written_in_ceil_200_over_size_requests(
     linked, shop, settings, size, writes
 ):
@@ -49,12 +49,26 @@ def test_200_changed_rows_are_written_in_ceil_200_over_size_requests(
 
     result = sync_all(integration)
 
-    assert writes == -(-200 // size)
+    assert writes == -(-200 // size)  # 60: 60, 60, 60, 20 (20 is over a quarter of 60)
     assert (result.changed, result.failed, shop_writes(shop)) == (200, 0, writes)
     assert shop_reads(shop) == 2  # the diff read and the re-read that verifies the writes
     assert result.requests == shop.counters()["total"] == writes + 2
     assert shop_holds_the_ledger(shop, products, rows)
     assert not ProductLink.objects.filter(dirty=True).exists()
+
+
+@pytest.mark.parametrize(("size", "writes"), [(64, 3), (90, 2), (180, 1)])
+def test_a_remainder_of_at_most_a_quarter_of_the_size_rides_with_the_last_request(
+    linked, shop, settings, size, writes
+):
+    settings.INVSYNC_WRITE_BATCH_SECONDS = NO_GROWTH
+    integration, products, rows = linked(200, batch_size=size)
+
+    result = sync_all(integration)
+
+    # 64: 64, 64, 72 (the 8 left over ride along); 90: 90, 110; 180: all 200 at once.
+    assert (result.changed, shop_writes(shop)) == (200, writes)
+    assert shop_holds_the_ledger(shop, products, rows)
 
 
 def test_the_size_grows_while_writes_are_quick_and_is_kept_for_the_next_pass(linked, shop):

@@ -155,13 +155,13 @@ def push_in_batches(
     state = BatchPass(client, integration, sizer, timer, PushResult())
     queue = deque(changes)
     while queue:
-        batch = [queue.popleft() for _ in range(min(sizer.size, len(queue)))]
+        batch = [queue.popleft() for _ in range(sizer.take(len(queue)))]
         try:
             queue.extendleft(reversed(state.send(batch)))
         except BatchNotSupported as refusal:
             batching.learn_from_write(integration, method=refusal.method, refusal=refusal)
             state.result.merge(push_changes(client, [*batch, *queue]))
-            sizer.save()
+            _keep_size(integration, sizer)
             return state.result  # batch_size stays 0: these rows went one per request
         except _Abort as abort:
             _abort(state.result, abort.error, [*abort.pending, *queue])
@@ -169,9 +169,14 @@ def push_in_batches(
         except PrestaShopError as error:  # rate limit, key, permission: nothing was written
             _abort(state.result, error, [*batch, *queue])
             break
-    sizer.save()
+    _keep_size(integration, sizer)
     state.result.batch_size = sizer.size
     return state.result
+
+
+def _keep_size(integration: Integration, sizer: batching.BatchSizer) -> None:
+    sizer.save()
+    integration.batch_size = sizer.size  # the drain's next pass starts from it
 
 
 def _abort(result: PushResult, error: PrestaShopError, pending: list[Change]) -> None:
