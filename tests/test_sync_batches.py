@@ -338,3 +338,30 @@ def test_chunks_follow_the_shops_product_order_and_cost_three_requests_at_10_per
         runs.sync_chunk(chunk_id)
     again.refresh_from_db()
     assert (again.changed, again.requests, again.batch_size) == (0, 4, None)  # one read each
+
+
+def test_the_size_doubles_only_while_a_write_twice_as_big_fits_the_budget_and_halves_on_failure(
+    make_integration,
+):
+    from integrations.engine.batching import BatchSizer
+
+    integration = make_integration()
+    sizer = BatchSizer(integration.pk, size=50, budget=10.0, stored=50)
+
+    sizer.succeeded(50, 4.0)  # 100 rows at 0.08 s a row: 8 s
+    assert sizer.size == 100
+    sizer.succeeded(100, 6.0)  # 200 rows: 12 s, over the budget
+    assert sizer.size == 100
+    for _ in range(3):
+        sizer.succeeded(10, 0.1)  # 0.01 s a row
+    assert sizer.size == 500  # never above 500
+    assert (sizer.take(510), sizer.take(620), sizer.take(30)) == (500, 500, 30)
+    sizer.save()
+    integration.refresh_from_db()
+    assert integration.batch_size == 500
+
+    sizer.failed(30)  # a timeout on 30 rows: half of them, whatever the size was
+    integration.refresh_from_db()
+    assert sizer.size == integration.batch_size == 15
+    sizer.failed(3)
+    assert sizer.size == 2  # the floor: two rows
