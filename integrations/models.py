@@ -26,6 +26,9 @@ def default_chunk_size() -> int:
     return _inventory_sync_defaults()["chunk_size"]
 
 
+BATCH_START = 50  # rows per multi-row write a new integration starts with
+
+
 class Integration(models.Model):
     class Kind(models.TextChoices):
         PRESTASHOP = "prestashop", "PrestaShop"
@@ -34,6 +37,16 @@ class Integration(models.Model):
         LOCAL_TO_PRESTA = "local_to_presta", _("ledger to shop")
         PRESTASHOP_TO_LOCAL = "prestashop_to_local", _("shop to ledger")
         DISABLED = "disabled", _("disabled")
+
+    class BatchWrites(models.TextChoices):
+        AUTO = "auto", _("automatic (checked with the shop)")
+        ON = "on", _("always")
+        OFF = "off", _("off (one row per request)")
+
+    class BatchSupport(models.TextChoices):
+        UNKNOWN = "unknown", _("not checked yet")
+        SUPPORTED = "supported", _("takes several rows per request")
+        UNSUPPORTED = "unsupported", _("takes one row per request only")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.PRESTASHOP)
@@ -81,6 +94,17 @@ class Integration(models.Model):
     rate_ceiling_at = models.DateTimeField(
         _("rate ceiling learned at"), null=True, blank=True, editable=False
     )
+    batch_writes = models.CharField(
+        _("multi-row writes"),
+        max_length=4,
+        choices=BatchWrites.choices,
+        default=BatchWrites.AUTO,
+        help_text=_(
+            "Several stock rows in one request, where the shop takes it. Automatic: checked "
+            "by the connection test and the first sync, and remembered. Always: tried on "
+            "every write. Off: one row per request."
+        ),
+    )
     verify_tls = models.BooleanField(
         _("verify TLS certificate"),
         default=True,
@@ -102,6 +126,28 @@ class Integration(models.Model):
     )
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+    batch_support = models.CharField(
+        _("multi-row writes in the shop"),
+        max_length=12,
+        choices=BatchSupport.choices,
+        default=BatchSupport.UNKNOWN,
+        editable=False,
+    )
+    batch_support_reason = models.TextField(
+        _("why the shop takes one row per request"), blank=True, editable=False
+    )
+    batch_support_checked_at = models.DateTimeField(
+        _("multi-row writes checked at"), null=True, blank=True, editable=False
+    )
+    batch_size = models.PositiveIntegerField(
+        _("rows per write request"),
+        default=BATCH_START,
+        editable=False,
+        help_text=_(
+            "Adapts by itself: grows while the shop answers quickly, halves after a timeout "
+            "or a server error."
+        ),
+    )
     # A drain is already queued to run at this time: later commits before it need no other.
     drain_due_at = models.DateTimeField(_("next drain at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -256,6 +302,8 @@ class SyncRun(models.Model):
     chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     requests = models.PositiveIntegerField(_("requests sent"), default=0)
+    # The multi-row write size in force when the last chunk that wrote in batches ended.
+    batch_size = models.PositiveIntegerField(_("rows per write request"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -311,6 +359,8 @@ class SyncChunk(models.Model):
     # lost its worker and is sent again with a new task id.
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
     requeues = models.PositiveIntegerField(_("sent again after a lost worker"), default=0)
+    # None: the chunk wrote nothing in batches (nothing differed, or one row per request).
+    batch_size = models.PositiveIntegerField(_("rows per write request"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -242,6 +242,9 @@ INVSYNC_VERIFY_WRITES = env_bool("INVSYNC_VERIFY_WRITES", True)
 # Seconds to wait for the shop: to connect, and for each answer.
 INVSYNC_SHOP_CONNECT_TIMEOUT = env_float("INVSYNC_SHOP_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 INVSYNC_SHOP_READ_TIMEOUT = env_float("INVSYNC_SHOP_READ_TIMEOUT", 30.0, minimum=0.1)
+# Seconds a multi-row write may take: the rows per request grow while a write twice as big
+# would still finish within this (shared hosts stop PHP after 30 s), and halve on a timeout.
+INVSYNC_WRITE_BATCH_SECONDS = env_float("INVSYNC_WRITE_BATCH_SECONDS", 10.0, minimum=0.1)
 # Hours after which a full run's chunks that never started count as lost (the run then ends).
 INVSYNC_RUN_TIMEOUT_HOURS = env_int("INVSYNC_RUN_TIMEOUT_HOURS", 12, minimum=1)
 

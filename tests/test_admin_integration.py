@@ -163,6 +163,7 @@ def form_data(integration, **changes):
         "chunk_size": integration.chunk_size,
         "requests_per_minute": integration.requests_per_minute,
         "max_concurrent_requests": integration.max_concurrent_requests,
+        "batch_writes": integration.batch_writes,
         "verify_tls": "on",
         "active": "on",
     }
@@ -187,6 +188,29 @@ def test_typed_key_on_edit_replaces_the_stored_key(admin_client, make_integratio
 
     integration.refresh_from_db()
     assert integration.api_key == "N" * 32
+
+
+def test_page_shows_what_was_learned_of_multi_row_writes_and_the_switch_turns_them_off(
+    admin_client, make_integration
+):
+    integration = make_integration(api_key="K" * 32, batch_size=200)
+    Integration.objects.filter(pk=integration.pk).update(
+        batch_support=Integration.BatchSupport.UNSUPPORTED,
+        batch_support_reason="Sklep nie przyjmuje wielu wierszy stanów w jednym zapytaniu.",
+    )
+
+    page = admin_client.get(change_url(integration)).content.decode()
+    response = admin_client.post(
+        change_url(integration), form_data(integration, batch_writes="off")
+    )
+
+    assert "Zapis wielu wierszy naraz" in page
+    assert "przyjmuje tylko jeden wiersz na zapytanie" in page
+    assert "Sklep nie przyjmuje wielu wierszy stanów w jednym zapytaniu." in page
+    assert "Wierszy na zapytanie zapisu" in page
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert (integration.batch_writes, integration.batch_size) == ("off", 200)
 
 
 def test_new_integration_needs_a_key(admin_client, make_integration):

@@ -131,12 +131,16 @@ def test_a_chunk_of_a_stopped_integration_fails_without_contacting_the_shop(
     assert "No key." in chunk.error
 
 
-def test_estimate_without_history_is_derived_from_the_rate_limit(linked):
-    Integration.objects.filter(pk=linked.pk).update(requests_per_minute=60)
+@pytest.mark.parametrize(("batch_writes", "seconds"), [("auto", 9.0), ("off", 16.0)])
+def test_estimate_without_history_is_derived_from_the_rate_limit(linked, batch_writes, seconds):
+    Integration.objects.filter(pk=linked.pk).update(
+        requests_per_minute=60, batch_writes=batch_writes
+    )
     linked.refresh_from_db()
     estimate = estimates.estimate(linked)
-    # 10 writes + 1 read at one request per second.
-    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, 11.0)
+    # Chunks of 4, 4 and 2 links, every row assumed to differ, one request per second: per
+    # chunk a read, a verifying re-read and one multi-row write (9) or one write a row (16).
+    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, seconds)
     assert estimate.from_history is False
 
 
@@ -218,12 +222,12 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
     assert (run.status, run.total, run.processed, run.changed, run.failed) == (
         SyncRun.Status.DONE, 2000, 2000, 200, 0,
     )  # fmt: skip
-    assert shop_writes(shop) == 200
+    # Per chunk of 500: one range read, the 50 rows that differ in one multi-row write (the
+    # size a new integration starts with), one re-read of the writes.
+    assert shop_writes(shop) == 4
     assert {shop.quantity(rows[p.pk]) for p in drifted} == {4}
-    # Per chunk: ceil(500 / 250 ids per request) diff reads and one re-read of the writes.
-    per_chunk = -(-500 // 250)
-    assert shop_reads(shop) <= 4 * per_chunk + 4
-    assert run.requests == shop.counters()["total"]
+    assert shop_reads(shop) == 4 * 2
+    assert run.requests == shop.counters()["total"] == 4 * 3
     assert not ProductLink.objects.filter(dirty=True).exists()
     assert ProductLink.objects.filter(ps_stock_id__isnull=True).count() == 0
 
@@ -232,4 +236,4 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
         again = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
     run_chunks(again)
     assert (again.status, again.changed, shop_writes(shop)) == (SyncRun.Status.DONE, 0, 0)
-    assert shop_reads(shop) <= 4 * per_chunk
+    assert shop_reads(shop) == again.requests == 4  # one read per chunk

@@ -60,6 +60,7 @@ class IntegrationForm(forms.ModelForm):
             "warehouses",
             "requests_per_minute",
             "max_concurrent_requests",
+            "batch_writes",
             "verify_tls",
             "active",
         )
@@ -95,6 +96,10 @@ class IntegrationAdmin(admin.ModelAdmin):
         "last_error",
         "last_error_at",
         "created_at",
+        "batch_support",
+        "batch_support_reason",
+        "batch_support_checked_at",
+        "batch_size",
     )
     filter_horizontal = ("warehouses",)
     fieldsets = (
@@ -110,6 +115,18 @@ class IntegrationAdmin(admin.ModelAdmin):
                     "max_concurrent_requests",
                     "concurrency_in_force",
                     "verify_tls",
+                )
+            },
+        ),
+        (
+            _("Multi-row writes"),
+            {
+                "fields": (
+                    "batch_writes",
+                    "batch_support",
+                    "batch_support_reason",
+                    "batch_support_checked_at",
+                    "batch_size",
                 )
             },
         ),

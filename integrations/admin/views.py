@@ -23,7 +23,17 @@ from integrations.panel.progress import grouped, run_progress
 from integrations.prestashop import PrestaShopError
 
 RUN_SYNC_PERMISSION = "integrations.run_sync"
-CHUNK_FIELDS = ("index", "status", "attempts", "processed", "changed", "failed", "error")
+CHUNK_FIELDS = (
+    "index",
+    "status",
+    "attempts",
+    "processed",
+    "changed",
+    "failed",
+    "requests",
+    "batch_size",
+    "error",
+)
 CHUNK_TIMES = ("started_at", "finished_at")
 EMPTY = "\u2014"
 DISPLAYED_COUNTS = (
@@ -164,6 +174,7 @@ def run_details(run: SyncRun) -> dict:
     """
     return {
         "requests": run.requests,
+        "batch_size": run.batch_size or EMPTY,
         "started_at": display_time(run.started_at, "DATETIME_FORMAT"),
         "chunks": chunk_rows(run),
     }
@@ -176,6 +187,7 @@ def chunk_rows(run: SyncRun) -> list[dict]:
     for row in rows:
         row["status_label"] = str(labels.get(row["status"], row["status"]))
         row["display"] = {name: grouped(row[name]) for name in ("processed", "changed", "failed")}
+        row["batch_size"] = row["batch_size"] or EMPTY
         for name in CHUNK_TIMES:
             row[name] = display_time(row[name], "H:i:s")
     return rows

@@ -1,17 +1,18 @@
 """Pushing: write the planned changes to the shop, check they were applied, record it.
 
-push_changes() and verify_writes() only talk to the shop; push_claimed() reads the ledger and
-the shop for claimed links, writes only what differs and records every outcome. No network
-call happens inside a database transaction.
+write_changes() and verify_writes() only talk to the shop; push_claimed() reads the ledger and
+the shop for claimed links, writes only what differs (several rows per request where the
+shop takes it: batch_writes.py) and records every outcome. No network call happens inside a
+database transaction.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrations.engine import failures, recording, shop
+from integrations.engine import batching, failures, recording, shop
+from integrations.engine.batch_writes import push_in_batches
 from integrations.engine.plan import (
     PRODUCT_NOT_FOUND,
     Change,
@@ -19,76 +20,29 @@ from integrations.engine.plan import (
     plan_changes,
     targets_of,
 )
+from integrations.engine.writes import STOCK_ROW_NOT_FOUND, PushResult, push_changes
 from integrations.models import Integration, SyncRun
-from integrations.prestashop import (
-    PrestaShopError,
-    RateLimited,
-    ShopConfigError,
-    ShopPermanentError,
-    ShopTemporaryError,
-    StockRow,
-    StockRowNotFound,
-    WriteNotApplied,
-)
-from integrations.reasons import describe_failure
+from integrations.prestashop import PrestaShopError
 
-STOCK_ROW_NOT_FOUND = _("stock row not found in the shop")
+__all__ = ["STOCK_ROW_NOT_FOUND", "PushResult", "push_changes", "verify_writes", "write_changes"]
+
 NOT_APPLIED = _("accepted but not applied")
-# Temporary failures in a row that end a pass: a shop that is down costs three requests, a
-# flaky one still gets every other row written.
-TEMPORARY_STREAK = 3
 
 
-@dataclass
-class PushResult:
-    written: dict[int, StockRow] = field(default_factory=dict)  # link id -> echoed row
-    not_applied: dict[int, str] = field(default_factory=dict)
-    broken: dict[int, str] = field(default_factory=dict)
-    temporary: dict[int, PrestaShopError] = field(default_factory=dict)  # to try again
-    untouched: list[int] = field(default_factory=list)  # not attempted after an abort
-    unverified: list[int] = field(default_factory=list)  # written, but the re-read failed
-    uncertain: set[int] = field(default_factory=set)  # a write whose answer was lost
-    aborted: PrestaShopError | None = None
+def write_changes(
+    client, changes: Sequence[Change], *, integration: Integration, timer=None, wrote=None
+) -> PushResult:
+    """Write the changes in as few requests as the shop takes: several rows per request
+    where the integration uses multi-row writes, else (or for a single row) one by one.
 
-    @property
-    def error(self) -> PrestaShopError | None:
-        """The failure the caller must retry after: the abort, else the first temporary one."""
-        return self.aborted or next(iter(self.temporary.values()), None)
-
-
-def push_changes(client, changes: Iterable[Change], *, wrote=None) -> PushResult:
-    """Write each change; a temporary failure costs its row only, until TEMPORARY_STREAK in a
-    row or a shop-wide one (rate limit, key, permissions) stops the pass.
-
-    ``wrote()``, if given, is called after each accepted write (live counts).
+    ``wrote()``, if given, is called once per accepted row (live counts).
     """
-    result = PushResult()
-    pending = list(changes)
-    streak = 0
-    for position, change in enumerate(pending):
-        try:
-            result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
-            if wrote is not None:
-                wrote()
-        except WriteNotApplied as exc:
-            result.not_applied[change.link_id] = describe_failure(exc)
-        except StockRowNotFound:
-            result.broken[change.link_id] = str(STOCK_ROW_NOT_FOUND)
-        except ShopPermanentError as exc:
-            result.broken[change.link_id] = describe_failure(exc)
-        except (ShopConfigError, RateLimited) as exc:
-            result.aborted = exc
-            result.untouched = [c.link_id for c in pending[position:]]
-            break
-        except ShopTemporaryError as exc:
-            result.temporary[change.link_id] = exc
-            streak += 1
-            if streak >= TEMPORARY_STREAK:
-                result.aborted = exc
-                result.untouched = [c.link_id for c in pending[position + 1 :]]
-                break
-            continue
-        streak = 0
+    if len(changes) < 2 or not batching.uses_batches(integration):
+        return push_changes(client, changes, wrote=wrote)
+    timer = timer or batching.ExchangeTimer()
+    result = push_in_batches(client, changes, integration=integration, timer=timer)
+    for _row in result.written if wrote is not None else ():
+        wrote()
     return result
 
 
@@ -142,7 +96,8 @@ def push_claimed(
     """
     links = recording.load_links(claimed)
     desired = desired_quantities(integration, [link.product_id for link in links])
-    client = shop.client_for(integration)
+    timer = batching.ExchangeTimer()
+    client = shop.client_for(integration, wrap_limiter=timer.wrap)
     if meter is not None:
         meter.track(client)
     try:
@@ -152,7 +107,13 @@ def push_claimed(
             failures.record_abort(integration, links, exc)
             return recording.SyncResult(requests=client.requests_sent, error=exc)
         plan = plan_changes(targets_of(links), desired, read)
-        push = push_changes(client, plan.changes, wrote=meter.wrote if meter else None)
+        push = write_changes(
+            client,
+            plan.changes,
+            integration=integration,
+            timer=timer,
+            wrote=meter.wrote if meter else None,
+        )
         verify_writes(client, push)
         push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
         requests = client.requests_sent

@@ -40,11 +40,15 @@ class SyncResult:
     # The others (not reached, or hit by a temporary failure) need another attempt.
     settled: frozenset[int] = frozenset()
     error: PrestaShopError | None = None  # the shop failure that stopped the pass, if any
+    batch_size: int = 0  # rows per multi-row write in force at the end; 0: none was sent
 
     def __add__(self, other: "SyncResult") -> "SyncResult":
         counts = {name: getattr(self, name) + getattr(other, name) for name in COUNTS}
         return SyncResult(
-            **counts, settled=self.settled | other.settled, error=other.error or self.error
+            **counts,
+            settled=self.settled | other.settled,
+            error=other.error or self.error,
+            batch_size=other.batch_size or self.batch_size,
         )
 
     def counts(self) -> dict[str, int]:
@@ -86,6 +90,7 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
         # Written rows not verified yet stay dirty: the drain reads them again, not the chunk.
         settled=frozenset([*plan.in_sync, *push.written, *broken, *push.not_applied]),
         error=push.error,
+        batch_size=push.batch_size,
     )
     log_pass(integration, run, result)
     return result
@@ -94,13 +99,14 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
 def log_pass(integration: Integration, run: SyncRun | None, result: SyncResult) -> None:
     logger.info(
         "Integration inventory sync pass: run=%s integration=%s processed=%s changed=%s "
-        "failed=%s requests=%s",
+        "failed=%s requests=%s batch_size=%s",
         run.pk if run else "-",
         integration.pk,
         result.processed,
         result.changed,
         result.failed,
         result.requests,
+        result.batch_size or "-",
     )
 
 

@@ -90,7 +90,13 @@ def _create_run(integration, *, trigger, user) -> SyncRun:
     run = SyncRun.objects.create(
         integration=integration, kind=kind, trigger=trigger, triggered_by=user
     )
-    link_ids = list(integration.links.order_by("pk").values_list("pk", flat=True))
+    # In the shop's product order: a chunk covers a dense range of product ids, which the
+    # client reads in one request (filter[id_product]=[low,high]) however large the catalogue.
+    link_ids = list(
+        integration.links.order_by("ps_product_id", "ps_combination_id", "pk").values_list(
+            "pk", flat=True
+        )
+    )
     size = max(integration.chunk_size, 1)
     chunks = [
         SyncChunk(run=run, index=n, link_ids=link_ids[start : start + size])
@@ -141,7 +147,8 @@ def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
         raise
     record_progress(chunk, lease, result, token=token)
     if result.error is None and SyncChunk.objects.filter(pk=chunk_id, task_id=token).exists():
-        finish_chunk(chunk_id)  # unless the chunk was sent again meanwhile (a stalled worker)
+        # Unless the chunk was sent again meanwhile (a stalled worker).
+        finish_chunk(chunk_id, batch_size=result.batch_size)
     return result
 
 
@@ -195,11 +202,13 @@ def wait_for_retry(chunk_id: int, seconds: float, *, token: str, error) -> None:
     )
 
 
-def finish_chunk(chunk_id: int) -> None:
+def finish_chunk(chunk_id: int, *, batch_size: int = 0) -> None:
     """Record a chunk whose every link is done; finish the run if it was the last one."""
     chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
     failed = ProductLink.objects.filter(pk__in=chunk.link_ids, state__in=FAILED_STATES).count()
-    _close_chunk(chunk, SyncChunk.Status.DONE, len(chunk.link_ids), failed, "")
+    _close_chunk(
+        chunk, SyncChunk.Status.DONE, len(chunk.link_ids), failed, "", batch_size=batch_size
+    )
 
 
 def fail_chunk(chunk_id: int, error) -> None:
@@ -217,22 +226,26 @@ def fail_chunk(chunk_id: int, error) -> None:
     _close_chunk(chunk, SyncChunk.Status.FAILED, processed, failed, message)
 
 
-def _close_chunk(chunk, status, processed, failed, error) -> None:
+def _close_chunk(chunk, status, processed, failed, error, *, batch_size=0) -> None:
     with transaction.atomic():
         closed = SyncChunk.objects.filter(pk=chunk.pk, status__in=OPEN).update(
             status=status,
             processed=processed,
             failed=failed,
             error=error,
+            batch_size=batch_size or None,
             lease_expires_at=None,
             finished_at=timezone.now(),
         )
         if not closed:
             return  # already counted (a redelivered task finishing twice)
+        # The run shows the multi-row size in force when its last batching chunk closed.
+        run_fields = {"batch_size": batch_size} if batch_size else {}
         SyncRun.objects.filter(pk=chunk.run_id).update(
             processed=F("processed") + processed,
             failed=F("failed") + failed,
             chunks_done=F("chunks_done") + 1,
+            **run_fields,
         )
     finish_run_if_complete(chunk.run_id)
 

@@ -13,16 +13,18 @@ from integrations.reasons import describe_failure
 logger = logging.getLogger("integrations.sync")
 
 
-def client_for(integration: Integration) -> PrestaShopClient:
-    """A client for this integration's shop, sharing the integration's one rate limiter."""
+def client_for(integration: Integration, *, wrap_limiter=None) -> PrestaShopClient:
+    """A client for this integration's shop, sharing the integration's one rate limiter
+    (passed through `wrap_limiter(limiter)` when given, e.g. to time each exchange)."""
     from integrations.ratelimit import limiter_for  # the limiter module may load Redis
 
+    limiter = limiter_for(integration)
     return PrestaShopClient(
         integration.shop_url,
         integration.api_key,
         shop_id=integration.shop_id,
         verify_tls=integration.verify_tls,
-        limiter=limiter_for(integration),
+        limiter=wrap_limiter(limiter) if wrap_limiter else limiter,
         timeout=shop_timeout(),
         retry=retry_policy(),
     )

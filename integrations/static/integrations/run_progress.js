@@ -17,6 +17,7 @@
     "run-chunks-done": "chunks_done",
     "run-chunks-total": "chunks_total",
     "run-requests": "requests",
+    "run-batch-size": "batch_size",
     "run-started-at": "started_at",
     "run-rate": "rate_label",
     "run-eta": "eta_label",
