@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from integrations import tasks
 from integrations.engine import drain, failures, leases, outbox, periodic, push, runs
-from integrations.models import ProductLink, SyncChunk, SyncLogEntry, SyncRun
+from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
 from integrations.prestashop import RateLimited, ShopTemporaryError
 from integrations.ratelimit import forget_local_states
 from tests.fixtures.integrations import shop_writes
@@ -21,10 +21,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def drifted(shop, make_integration, make_product, link_shop):
     """make(count, chunk_size=…) -> (integration, products, rows): shop rows holding 3 for
-    products the ledger has none of, links clean (only a full sync finds the drift)."""
+    products the ledger has none of, links clean (only a full sync finds the drift).
+
+    One row per request: these faults are counted per write (test_sync_batches.py covers the
+    same failures in multi-row writes)."""
 
     def make(count: int, *, chunk_size: int = 50):
-        integration = make_integration(shop, chunk_size=chunk_size)
+        integration = make_integration(
+            shop, chunk_size=chunk_size, batch_writes=Integration.BatchWrites.OFF
+        )
         products = [make_product() for _ in range(count)]
         rows = link_shop(shop, integration, products, quantity=3)
         shop.reset_counters()
