@@ -11,9 +11,9 @@ from django.utils import timezone
 from integrations import tasks
 from integrations.engine import outbox
 from integrations.models import Integration, ProductLink
+from tests.fixtures.integrations import CLOSED_BROKER_URL, broker_pointed_at
 from warehouse import services
 from warehouse.exceptions import InsufficientStock
-from tests.fixtures.integrations import CLOSED_BROKER_URL, broker_pointed_at
 from warehouse.models import Document
 
 pytestmark = pytest.mark.both_databases
