@@ -1,4 +1,5 @@
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from invsync import env as envmod
@@ -30,3 +31,24 @@ def test_settings_default_to_polish_and_warsaw(settings):
     assert settings.LANGUAGE_CODE == "pl"
     assert dict(settings.LANGUAGES).keys() == {"pl", "en"}
     assert settings.TIME_ZONE == "Europe/Warsaw"
+
+
+def test_encryption_keys_come_from_a_file_one_a_line_or_comma_separated(monkeypatch, tmp_path):
+    first, second = (Fernet.generate_key().decode() for _ in range(2))
+    keys = tmp_path / "keys"
+    keys.write_text(f"{first}\n{second}\n")
+    monkeypatch.setenv("X_KEYS_FILE", str(keys))
+
+    assert envmod.fernet_keys("X_KEYS", envmod.env("X_KEYS")) == [first, second]
+    assert envmod.fernet_keys("X_KEYS", f" {second}, {first},") == [second, first]
+    assert envmod.fernet_keys("X_KEYS", None) == []
+
+
+def test_a_malformed_encryption_key_stops_the_start_without_showing_any_key():
+    good = Fernet.generate_key().decode()
+    with pytest.raises(ImproperlyConfigured) as refused:
+        envmod.fernet_keys("X_KEYS", f"{good},not-a-fernet-key-just-a-password")
+
+    assert str(refused.value).startswith("X_KEYS: key 2 is not a Fernet key")
+    assert "not-a-fernet-key" not in str(refused.value)
+    assert good not in str(refused.value)

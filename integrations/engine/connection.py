@@ -24,11 +24,16 @@ class ConnectionCheck:
 
 def check_connection(integration: Integration) -> ConnectionCheck:
     """Ask the shop what the key may do; on success record the version and clear a stop."""
-    client = shop.client_for(integration)
+    try:
+        client = shop.client_for(integration)
+    except PrestaShopError as error:  # a stored key this process cannot decrypt
+        return ConnectionCheck(ok=False, lines=failure_lines(error))
     try:
         report = client.check_access()
     except PrestaShopError as error:
-        return ConnectionCheck(ok=False, lines=failure_lines(error, key=integration.api_key))
+        return ConnectionCheck(
+            ok=False, lines=failure_lines(error, key=integration.readable_api_key)
+        )
     finally:
         client.close()
     check = ConnectionCheck(ok=not report.problems, version=report.version)

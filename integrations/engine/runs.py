@@ -147,7 +147,7 @@ def fail_chunk(chunk_id: int, error) -> None:
     `error` is the refusal's text or the shop failure that exhausted the retries.
     """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
-    message = describe_failure(error, key=chunk.run.integration.api_key)
+    message = describe_failure(error, key=chunk.run.integration.readable_api_key)
     _close_chunk(chunk, SyncChunk.Status.FAILED, 0, len(chunk.link_ids), 0, message)
 
 
