@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from integrations.encryption import ApiKeyUnreadable
 from integrations.engine import shop
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopError
@@ -26,7 +27,7 @@ def check_connection(integration: Integration) -> ConnectionCheck:
     """Ask the shop what the key may do; on success record the version and clear a stop."""
     try:
         client = shop.client_for(integration)
-    except PrestaShopError as error:  # a stored key this process cannot decrypt
+    except ApiKeyUnreadable as error:  # client_for has stopped the integration already
         return ConnectionCheck(ok=False, lines=failure_lines(error))
     try:
         report = client.check_access()
