@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from integrations import encryption
 from warehouse.models import Product, Warehouse
 
 
@@ -53,7 +55,8 @@ class Integration(models.Model):
     shop_url = models.URLField(
         _("shop URL"), help_text=_("The shop's address, e.g. https://shop.example/")
     )
-    api_key = models.CharField(_("API key"), max_length=64)
+    # Ciphertext only (integrations.encryption); the code reads and sets the plain `api_key`.
+    encrypted_api_key = models.TextField(_("API key (encrypted)"), blank=True, editable=False)
     shop_id = models.PositiveIntegerField(
         _("shop id (multistore)"),
         null=True,
@@ -172,8 +175,32 @@ class Integration(models.Model):
         )
 
     @property
+    def api_key(self) -> str:
+        """The plain key, decrypted on each read; raises encryption.ApiKeyUnreadable."""
+        return encryption.decrypt(self.encrypted_api_key)
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.encrypted_api_key = encryption.encrypt(value or "")
+
+    @property
+    def readable_api_key(self) -> str:
+        """The plain key, or "" if it cannot be decrypted: what messages are scrubbed of.
+
+        No message can hold a key this process could not read, so "" masks nothing missing.
+        """
+        try:
+            return self.api_key
+        except encryption.ApiKeyUnreadable:
+            return ""
+
+    @property
     def masked_api_key(self) -> str:
-        key = self.api_key or ""
+        """The key as the admin shows it: its last 4 characters only, or why it cannot."""
+        try:
+            key = self.api_key
+        except encryption.ApiKeyUnreadable:
+            return gettext("cannot be decrypted: check INVSYNC_ENCRYPTION_KEYS")
         return f"{'•' * 8}{key[-4:]}" if len(key) > 4 else "•" * len(key)
 
 

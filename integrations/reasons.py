@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from integrations.encryption import ApiKeyUnreadable
 from integrations.prestashop.errors import Failure, PrestaShopError
 from integrations.ratelimit.slots import LimiterTimeout
 
@@ -40,8 +41,11 @@ def describe_failure(error: object, *, key: str = "") -> str:
 
 
 def failure_lines(error: object, *, key: str = "") -> list[str]:
-    """[the sentence by category, „Details: …”]; a described failure or a text is kept."""
-    if isinstance(error, DescribedFailure) or not isinstance(error, BaseException):
+    """[the sentence by category, „Details: …”]; a described failure, an unreadable key or a
+    text is kept as it is."""
+    if isinstance(error, DescribedFailure | ApiKeyUnreadable) or not isinstance(
+        error, BaseException
+    ):
         return [mask(str(error), key)]
     return [reason_for(error), _("Details: %(error)s") % {"error": details(error, key=key)}]
 

@@ -15,6 +15,7 @@ commit of the transaction that made the work.
 
 import functools
 import logging
+import re
 import uuid
 from dataclasses import asdict
 from datetime import timedelta
@@ -38,6 +39,7 @@ RATE_LIMIT_DEFAULT_WAIT = 60
 TEMPORARY_RETRIES = 5
 BACKOFF_FACTOR = 5
 BACKOFF_MAX = 600
+_URL_CREDENTIALS = re.compile(r"//[^/@\s]+@")
 
 
 BUDGETS = {"rate_limited": RATE_LIMIT_RETRIES, "temporary": TEMPORARY_RETRIES}
@@ -176,13 +178,13 @@ def send_chunks(run_id: int) -> int:
         task_id = str(uuid.uuid4())
         try:
             sync_chunk_task.apply_async((chunk_id,), task_id=task_id)
-        except Exception:
+        except Exception as error:
             logger.warning(
-                "Integration inventory sync: could not enqueue chunk=%s of run=%s; "
-                "the periodic drain will send it again",
+                "Integration inventory sync: could not enqueue chunk=%s of run=%s, the broker "
+                "failed: %s. The periodic drain will send it again.",
                 chunk_id,
                 run_id,
-                exc_info=True,
+                broker_failure(error),
             )
             break
         SyncChunk.objects.filter(pk=chunk_id, task_id="").update(task_id=task_id)
@@ -242,14 +244,26 @@ def enqueue_drains(integration_ids: set[int]) -> None:
                 countdown=delay,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
             )
-        except Exception:
+        except Exception as error:
             Integration.objects.filter(pk=integration_id).update(drain_due_at=None)
+            name = Integration.objects.filter(pk=integration_id).values_list("name", flat=True)
             logger.warning(
-                "Integration inventory sync: could not enqueue the drain of integration=%s; "
-                "the periodic drain will sync its links",
+                "Integration inventory sync: could not enqueue the drain of integration=%s "
+                "(%s), the broker failed: %s. Its marks are kept; the periodic drain syncs them.",
                 integration_id,
-                exc_info=True,
+                name.first(),
+                broker_failure(error),
             )
+
+
+def broker_failure(error: BaseException) -> str:
+    """The broker's error as one line for the log: its class and message, no traceback.
+
+    A broker outage is expected and handled (the marks wait in the database), so the log says
+    what failed in one line; credentials in a URL the message may quote are masked.
+    """
+    text = " ".join(str(error).split()).rstrip(".") or "no message"
+    return f"{type(error).__name__}: {_URL_CREDENTIALS.sub('//***@', text)}"
 
 
 def _claim_drain_slot(integration_id: int, delay: float) -> bool:

@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from invsync.env import env, env_bool, env_float, env_int, env_list
+from invsync.env import env, env_bool, env_float, env_int, env_list, fernet_keys
 from invsync.logconfig import process_log_level
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +30,12 @@ elif not DEBUG and SECRET_KEY.startswith("change-me"):
         "SECRET_KEY is still the placeholder from .env.example: "
         "set it to 50 or more random characters."
     )
+
+# Fernet keys that encrypt the shops' API keys in the database (integrations/encryption.py):
+# the first encrypts, every one decrypts. Empty: a key derived from SECRET_KEY is used, which
+# suits a first run; set a dedicated key in production (a changed SECRET_KEY would otherwise
+# make the stored API keys unreadable). Rotation: docs/DOCKER_QUEUE_WORKERS.md.
+INVSYNC_ENCRYPTION_KEYS = fernet_keys("INVSYNC_ENCRYPTION_KEYS", env("INVSYNC_ENCRYPTION_KEYS", ""))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

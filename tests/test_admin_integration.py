@@ -2,7 +2,6 @@
 the connection test, the list's error filter."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -21,22 +20,6 @@ def sync_url(integration):
 
 def messages_of(response):
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-@pytest.fixture
-def staff_client(client):
-    """make(*codenames) -> a client logged in as staff with only these integrations perms."""
-
-    def make(*codenames):
-        user = User.objects.create_user("operator", password="x", is_staff=True)
-        permissions = Permission.objects.filter(
-            content_type__app_label="integrations", codename__in=codenames
-        )
-        user.user_permissions.set(permissions)
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

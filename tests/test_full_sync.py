@@ -1,5 +1,6 @@
 """Full-sync runs without a shop: splitting, one active run, counters, final status, ETA."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -37,6 +38,19 @@ def test_full_sync_splits_links_into_chunks_and_enqueues_them_after_commit(
     )
     assert len(callbacks) == 1
     assert callbacks[0].args == (run.pk,)
+
+
+def test_a_broker_outage_at_a_sync_start_logs_one_line_and_leaves_the_chunks_unsent(
+    linked, broker_down, caplog, django_capture_on_commit_callbacks
+):
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+
+    [record] = caplog.records
+    assert (record.levelname, record.exc_info) == ("WARNING", None)
+    assert "the broker failed: OperationalError: " in record.getMessage()
+    assert "\n" not in record.getMessage()
+    assert list(run.chunks.values_list("task_id", flat=True)) == ["", "", ""]  # sent later
 
 
 def test_a_second_request_gets_the_run_in_progress(linked, django_capture_on_commit_callbacks):

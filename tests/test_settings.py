@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from invsync import env as envmod
@@ -60,3 +61,24 @@ def test_a_lease_renewed_less_often_than_twice_per_timeout_is_refused():
     done = settings_in_a_process(INVSYNC_LEASE_TIMEOUT="10", INVSYNC_LEASE_RENEW_SECONDS="6")
     assert done.returncode != 0
     assert "INVSYNC_LEASE_RENEW_SECONDS must be at most half" in done.stderr
+
+
+def test_encryption_keys_come_from_a_file_one_a_line_or_comma_separated(monkeypatch, tmp_path):
+    first, second = (Fernet.generate_key().decode() for _ in range(2))
+    keys = tmp_path / "keys"
+    keys.write_text(f"{first}\n{second}\n")
+    monkeypatch.setenv("X_KEYS_FILE", str(keys))
+
+    assert envmod.fernet_keys("X_KEYS", envmod.env("X_KEYS")) == [first, second]
+    assert envmod.fernet_keys("X_KEYS", f" {second}, {first},") == [second, first]
+    assert envmod.fernet_keys("X_KEYS", None) == []
+
+
+def test_a_malformed_encryption_key_stops_the_start_without_showing_any_key():
+    good = Fernet.generate_key().decode()
+    with pytest.raises(ImproperlyConfigured) as refused:
+        envmod.fernet_keys("X_KEYS", f"{good},not-a-fernet-key-just-a-password")
+
+    assert str(refused.value).startswith("X_KEYS: key 2 is not a Fernet key")
+    assert "not-a-fernet-key" not in str(refused.value)
+    assert good not in str(refused.value)

@@ -71,11 +71,15 @@ class IntegrationForm(forms.ModelForm):
 
     def clean_api_key(self):
         key = self.cleaned_data.get("api_key", "")
-        if key:
-            return key
-        if self.instance.pk and self.instance.api_key:
-            return self.instance.api_key  # an empty field on edit keeps the stored key
+        if key or (self.instance.pk and self.instance.encrypted_api_key):
+            return key  # empty on edit: the stored key stays, readable or not, untouched
         raise ValidationError(_("Enter the shop's API key."))
+
+    def save(self, commit=True):
+        # api_key is the model's property, not a field: the form sets it (encrypting it).
+        if self.cleaned_data.get("api_key"):
+            self.instance.api_key = self.cleaned_data["api_key"]
+        return super().save(commit)
 
 
 @admin.register(Integration)

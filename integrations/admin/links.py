@@ -1,12 +1,14 @@
 """Product links (the outbox, readable by an operator) and the read-only sync log."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrations.admin import views
 from integrations.admin.filters import AttentionFilter
+from integrations.engine import outbox
 from integrations.models import ProductLink, SyncLogEntry
 from integrations.panel.progress import grouped
 from integrations.tasks import resync_links
@@ -97,7 +99,24 @@ class ProductLinkAdmin(admin.ModelAdmin):
         if change and {"ps_product_id", "ps_combination_id"} & set(form.changed_data):
             # Another shop row: what the shop holds there is unknown, so send the ledger's.
             ProductLink.objects.filter(pk=obj.pk).update(ps_stock_id=None)
-            resync_links([obj.pk])
+            if self.has_run_sync_permission(request):
+                resync_links([obj.pk])
+            else:
+                self.mark_for_next_sync(request, obj)
+
+    def mark_for_next_sync(self, request, obj):
+        """Without the sync permission nothing is sent now: the link waits, marked, for the
+        next sync (the periodic drain, or a full sync if the link is broken)."""
+        with transaction.atomic():
+            outbox.mark([obj.product_id], integration_ids=[obj.integration_id])
+        self.message_user(
+            request,
+            _(
+                "The link points at another shop row now. Its stock was not sent to the shop "
+                "because you may not start a sync: the link waits for the next sync."
+            ),
+            messages.WARNING,
+        )
 
     @admin.action(description=gettext_lazy("Sync selected"), permissions=["run_sync"])
     def sync_selected(self, request, queryset):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from integrations.encryption import ApiKeyUnreadable
 from integrations.engine import batching, shop
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopError
@@ -26,12 +27,17 @@ class ConnectionCheck:
 def check_connection(integration: Integration) -> ConnectionCheck:
     """Ask the shop what the key may do and whether it takes several rows per write; on
     success record the version and clear a stop."""
-    client = shop.client_for(integration)
+    try:
+        client = shop.client_for(integration)
+    except ApiKeyUnreadable as error:  # client_for has stopped the integration already
+        return ConnectionCheck(ok=False, lines=failure_lines(error))
     try:
         report = client.check_access()
         batch_line = probe_batch_writes(integration, client) if not report.problems else ""
     except PrestaShopError as error:
-        return ConnectionCheck(ok=False, lines=failure_lines(error, key=integration.api_key))
+        return ConnectionCheck(
+            ok=False, lines=failure_lines(error, key=integration.readable_api_key)
+        )
     finally:
         client.close()
     check = ConnectionCheck(ok=not report.problems, version=report.version)
@@ -67,7 +73,7 @@ def probe_batch_writes(integration: Integration, client) -> str:
         return _(
             "Whether the shop takes several rows in one request could not be checked (%(error)s); "
             "the first sync will check it."
-        ) % {"error": describe_failure(error, key=integration.api_key)}
+        ) % {"error": describe_failure(error, key=integration.readable_api_key)}
     if not support.supported and support.error is None:
         return _(
             "The shop has fewer than two stock rows that can be written, so multi-row writes "

@@ -100,7 +100,7 @@ def record_abort(integration: Integration, links: list[ProductLink], error: Pres
     if isinstance(error, ShopConfigError):
         shop.halt(integration, error)
     elif not isinstance(error, RateLimited):
-        reason = describe_failure(error, key=integration.api_key)
+        reason = describe_failure(error, key=integration.readable_api_key)
         mark_failures(
             links,
             {link.pk: reason for link in links},

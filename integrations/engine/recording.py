@@ -72,7 +72,8 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
     cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
     broken = {**plan.missing, **push.broken}
     temporary = {
-        pk: describe_failure(error, key=integration.api_key) for pk, error in push.temporary.items()
+        pk: describe_failure(error, key=integration.readable_api_key)
+        for pk, error in push.temporary.items()
     }
     failing = {**push.not_applied, **temporary}
     mark_failures(links, broken, state=ProductLink.State.BROKEN, now=now)

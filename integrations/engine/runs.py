@@ -194,7 +194,7 @@ def record_progress(chunk: SyncChunk, lease: leases.Lease, result: SyncResult, *
 def wait_for_retry(chunk_id: int, seconds: float, *, token: str, error) -> None:
     """The chunk's task retries in ``seconds``: its lease covers the wait; the reason shows."""
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
-    reason = describe_failure(error, key=chunk.run.integration.api_key)
+    reason = describe_failure(error, key=chunk.run.integration.readable_api_key)
     SyncChunk.objects.filter(pk=chunk_id, task_id=token, status=SyncChunk.Status.RUNNING).update(
         lease_expires_at=leases.expiry(extra=seconds),
         error=_("Next attempt in %(seconds)d s. %(reason)s")
@@ -218,7 +218,7 @@ def fail_chunk(chunk_id: int, error) -> None:
     counted; its links not done count as failed.
     """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
-    message = describe_failure(error, key=chunk.run.integration.api_key)
+    message = describe_failure(error, key=chunk.run.integration.readable_api_key)
     failed = ProductLink.objects.filter(
         Q(pk__in=chunk.remaining_link_ids()) | Q(pk__in=chunk.link_ids, state__in=FAILED_STATES)
     ).count()
