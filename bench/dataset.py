@@ -92,3 +92,23 @@ def mark_links_clean() -> int:
     from integrations.models import ProductLink
 
     return ProductLink.objects.update(dirty=False, state=ProductLink.State.OK, dirty_since=None)
+
+
+def shop_quantities(shop, rows: list[Sellable]) -> dict[int, int]:
+    """{stock row id: the shop's quantity before any sync} for every sellable row."""
+    wanted = {row.reference: row.shop_quantity for row in rows}
+    return {
+        item["stock_ids"][0]: wanted[item["reference"]]
+        for item in shop.catalogue()
+        if item["reference"] in wanted and item["stock_ids"]
+    }
+
+
+def restore_shop(shop, quantities: dict[int, int]) -> None:
+    """Put the shop's rows back as they were before a way synced them (the side endpoint's
+    POST /_sim/stock, which the simulator does not count as webservice requests)."""
+    import requests
+
+    payload = {"quantities": {str(stock_id): q for stock_id, q in quantities.items()}}
+    response = requests.post(f"{shop.url}_sim/stock", json=payload, timeout=120)
+    response.raise_for_status()

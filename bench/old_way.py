@@ -3,12 +3,14 @@
 For each linked product the old Laravel job found the product's stock row, read it and
 wrote the ledger's quantity back with a full PUT, whether it differed or not: three
 requests per product, one after another. This replays exactly that with plain `requests`
-(XML, as the old client spoke), honouring the shop's rate limit the way it did: on a 429,
-sleep for Retry-After (60 s without it) and try again. It is generous to the old way: the
-ledger's quantities are read once in bulk beforehand instead of one query per product.
+(XML, as the old client spoke), on as many workers as invsync gets (each its own queue
+worker, products dealt out in turn), honouring the shop's rate limit the way it did: on a
+429, sleep for Retry-After (60 s without it) and try again. It is generous to the old way:
+the ledger's quantities are read once in bulk beforehand instead of one query per product.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -35,6 +37,28 @@ class OldWayResult:
     requests: int = 0
     rate_limited: int = 0
     seconds: float = 0.0
+
+
+def push_all(api_url: str, key: str, targets: list, *, workers: int) -> OldWayResult:
+    """Push every (id_product, id_product_attribute, quantity) on `workers` threads."""
+    shares = [targets[n::workers] for n in range(workers)]
+    started = time.monotonic()
+
+    def work(share):
+        old = OldWay(api_url, key)
+        try:
+            return old.push_all(share)
+        finally:
+            old.close()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="old-way") as pool:
+        results = list(pool.map(work, shares))
+    return OldWayResult(
+        products=sum(r.products for r in results),
+        requests=sum(r.requests for r in results),
+        rate_limited=sum(r.rate_limited for r in results),
+        seconds=time.monotonic() - started,
+    )
 
 
 class OldWay:

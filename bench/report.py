@@ -1,10 +1,24 @@
-"""What the full sync benchmark prints: the setup, a correctness check, then the ratios."""
+"""What the full sync benchmark prints: the setup, a correctness check, then one line per way
+with its requests, its time and its ratio to its own lower bound.
+
+The lower bound of a way is the larger of
+- the rate limit: under a sliding 60 s window the first `rate` requests may go at once and
+  every further window costs 60 s, so N requests need (ceil(N / rate) - 1) x 60 s;
+- the shop's capacity: no more than `capacity` requests are served at once, so the requests'
+  latencies (reads, writes and each row a write saves) divided by the capacity.
+"""
 
 import math
 from dataclasses import dataclass
 from typing import Any
 
 WINDOW = 60.0  # the simulator's rate window, seconds
+LABELS = {
+    "old": "old way, one product at a time",
+    "off": "invsync, single-row writes",
+    "auto": "invsync, multi-row writes",
+}
+SEPARATOR = " | "
 
 
 @dataclass
@@ -12,6 +26,16 @@ class Setup:
     integration: Any
     linking: Any  # integrations.linking.LinkReport
     seconds: float
+    shop_quantities: dict  # stock row id -> quantity before any sync
+
+
+@dataclass
+class Way:
+    name: str  # "old", "off" (single-row writes) or "auto" (multi-row writes)
+    products: int  # products it really synced (a sample, or all)
+    seconds: float
+    counts: dict  # the simulator's counters over this way
+    engine: Any = None  # bench.engine_run.EngineResult for invsync's ways
 
 
 @dataclass
@@ -19,11 +43,25 @@ class Facts:
     args: Any
     database: str
     setup: Setup
-    engine: Any  # bench.engine_run.EngineResult
-    engine_counts: dict
-    old: Any  # bench.old_way.OldWayResult
-    old_counts: dict
+    old: Way
+    single: Way
+    multi: Way
     mismatches: int
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A way's figures for all N products, measured or extrapolated from its sample."""
+
+    reads: int
+    writes: int
+    rows: int  # stock rows the shop saved
+    seconds: float
+    how: str
+
+    @property
+    def requests(self) -> int:
+        return self.reads + self.writes
 
 
 def check_shop(shop, rows) -> int:
@@ -42,79 +80,18 @@ def check_shop(shop, rows) -> int:
 
 
 def reads_and_writes(counts: dict) -> tuple[int, int]:
-    """(GET/HEAD requests, PUT/PATCH/POST requests) the simulator answered."""
-    methods = counts["by_method"]
-    reads = methods.get("GET", 0) + methods.get("HEAD", 0)
-    return reads, counts["total"] - reads
-
-
-def setup_lines(f: Facts) -> list[str]:
-    """How the run was set up, and whether invsync left every row right."""
-    a, e = f.args, f.engine
-    combinations = sum(1 for m in f.setup.linking.linked if m.ps_combination_id)
-    drifted = round(a.products * a.drift)
-    capacity = a.capacity or "unlimited"
-    rate = f"{a.rate_limit}/min" if a.rate_limit else "none"
-    lines = [
-        "invsync full sync benchmark",
-        f"  database:  {f.database}",
-        f"  shop:      simulator process (python -m prestashop_sim), PrestaShop {a.ps_version}; "
-        f"read latency {a.read_latency:.3f} s, write latency {a.write_latency:.3f} s, "
-        f"capacity {capacity}, rate limit {rate}",
-        f"  data:      {a.products} linked products ({combinations} of them combinations), "
-        f"drift {a.drift:.0%} = {drifted} rows differ",
-        f"  setup:     ledger, integration and links in {f.setup.seconds:.1f} s; link_products "
-        f"read the catalogue in {f.setup.linking.requests} requests",
-        f"  invsync:   runs.start_full_sync, then integrations.engine.runs.sync_chunk (what "
-        f"sync_chunk_task calls) on {a.workers} threads: {e.chunks} chunk(s) of {a.chunk_size}, "
-        f"run status {e.status}, {e.changed} changed, {e.failed} failed, {e.retries} retries, "
-        f"{f.engine_counts['rate_limited']} answers 429",
-        f"  check:     {_check_text(f)}",
-        *_burst_note(f),
-        f"  old way:   one worker, find + read + full PUT per product with plain requests, "
-        f"{f.old.products} products {_sample_text(f)}, "
-        f"{f.old_counts['rate_limited']} answers 429",
-    ]
-    return lines
-
-
-def _burst_note(f: Facts) -> list[str]:
-    reads, writes = reads_and_writes(f.engine_counts)
-    if not f.args.rate_limit or reads + writes > f.args.rate_limit:
-        return []
-    return [
-        f"  note:      invsync's {reads + writes} requests fit in one sliding window of "
-        f"{f.args.rate_limit}, which admits them at once; the rate-limit bound below is "
-        "the steady pace, which a run this small can beat"
-    ]
-
-
-def _check_text(f: Facts) -> str:
-    if f.mismatches:
-        return f"{f.mismatches} linked shop rows still differ from the ledger (FAILED)"
-    return f"every linked shop row equals the ledger after invsync's run ({f.args.products})"
-
-
-def _sample_text(f: Facts) -> str:
-    if f.old.products >= f.args.products:
-        return "(all of them)"
-    return "spread evenly over the catalogue"
-
-
-def old_way_estimate(f: Facts) -> tuple[float, float, str]:
-    """(seconds for N, requests per product, how it was obtained)."""
-    n, sample = f.args.products, f.old.products
-    per_product = f.old_counts["total"] / sample
-    if sample >= n:
-        return f.old.seconds, per_product, "measured"
-    seconds = f.old.seconds * n / sample
-    note = f"extrapolated from {sample}"
-    if f.args.rate_limit:
-        # A sample may fit in one rate window where all N would not: never beat the limit.
-        floor = window_floor(per_product * n, f.args.rate_limit)
-        if floor > seconds:
-            seconds, note = floor, note + ", raised to the rate limit's floor"
-    return seconds, per_product, note
+    """(GET/HEAD requests, PUT/PATCH/POST requests) the shop served; the proxy's 429 answers
+    are counted apart (counts["rate_limited"])."""
+    reads = writes = 0
+    for key, number in counts["by_request"].items():
+        method, _resource, status = key.split(" ")
+        if status == "429":
+            continue
+        if method in ("GET", "HEAD"):
+            reads += number
+        else:
+            writes += number
+    return reads, writes
 
 
 def window_floor(requests: float, rate_limit: int) -> float:
@@ -123,31 +100,135 @@ def window_floor(requests: float, rate_limit: int) -> float:
     return max(0, math.ceil(requests / rate_limit) - 1) * WINDOW
 
 
-def lower_bound(f: Facts, reads: int, writes: int) -> tuple[float, float, str]:
-    """(bound from the rate limit, bound from capacity and latency, the capacity's label)."""
-    a = f.args
-    by_rate = (reads + writes) * 60 / a.rate_limit if a.rate_limit else 0.0
-    slots = a.capacity or min(a.workers, f.setup.integration.concurrency_in_force)
-    label = f"capacity {a.capacity}" if a.capacity else f"{slots} concurrent requests"
-    by_capacity = (reads * a.read_latency + writes * a.write_latency) / slots
-    return by_rate, by_capacity, label
+def estimate(way: Way, args) -> Estimate:
+    """The way's figures for all --products: measured, or scaled from its sample (never
+    faster than the rate limit allows for the scaled requests).
+
+    The old way costs the same per product, so it scales by products. invsync's reads scale
+    by chunks and its writes by the rows that differ (known exactly: the drift), since a
+    sample of chunks may hold a little more or less drift than the whole catalogue.
+    """
+    reads, writes = reads_and_writes(way.counts)
+    rows = way.counts.get("stock_row_saves", writes)
+    if way.products >= args.products:
+        return Estimate(reads, writes, rows, way.seconds, "measured")
+    how = f"extrapolated from {way.products} products"
+    read_scale = write_scale = args.products / way.products
+    if way.engine is not None:
+        e = way.engine
+        read_scale = e.chunks_total / e.chunks
+        write_scale = round(args.products * args.drift) / max(e.changed, 1)
+        how += f" ({e.chunks} of {e.chunks_total} chunks; reads per chunk, writes per row)"
+    scaled = Estimate(
+        round(reads * read_scale),
+        round(writes * write_scale),
+        round(rows * write_scale),
+        0.0,
+        how,
+    )
+    seconds = way.seconds * scaled.requests / max(reads + writes, 1)
+    floor = window_floor(scaled.requests, args.rate_limit) if args.rate_limit else 0.0
+    if floor > seconds:
+        seconds, how = floor, how + ", raised to the rate limit's floor"
+    return Estimate(scaled.reads, scaled.writes, scaled.rows, seconds, how)
 
 
-def ratio_lines(f: Facts) -> list[str]:
-    """The last lines: old way, invsync, speedup, lower bound."""
-    n = f.args.products
-    old_seconds, old_rpp, old_note = old_way_estimate(f)
-    reads, writes = reads_and_writes(f.engine_counts)
-    new_requests = reads + writes
-    by_rate, by_capacity, label = lower_bound(f, reads, writes)
-    bound = max(by_rate, by_capacity)
-    rate = f"rate limit {f.args.rate_limit}/min" if f.args.rate_limit else "no rate limit"
+def lower_bound(e: Estimate, args) -> tuple[float, str]:
+    """(seconds, which bound applies) for these requests against this shop."""
+    by_rate = window_floor(e.requests, args.rate_limit) if args.rate_limit else 0.0
+    capacity = args.capacity or args.workers
+    latency = e.reads * args.read_latency + e.writes * args.write_latency
+    by_capacity = (latency + e.rows * args.write_row_latency) / capacity
+    if by_rate >= by_capacity:
+        return by_rate, f"rate limit {args.rate_limit}/min"
+    return by_capacity, f"capacity {capacity} at the latencies"
+
+
+def duration(seconds: float) -> str:
+    """12.3 s, 18 min 40 s, 8 h 53 min."""
+    if seconds < 600:
+        return f"{seconds:.1f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def way_line(way: Way, args) -> str:
+    """One way: label | requests | time | how | bound | ratio."""
+    e = estimate(way, args)
+    bound, which = lower_bound(e, args)
+    ratio = e.seconds / bound if bound > 0 else float("inf")
+    label = LABELS[way.name] + f" ({args.workers} workers)"
+    return SEPARATOR.join(
+        [
+            f"{label:<46}",
+            f"{e.requests} requests ({e.reads} reads + {e.writes} writes)",
+            f"{e.seconds:.1f} s = {duration(e.seconds)}",
+            e.how,
+            f"bound {bound:.1f} s by the {which}",
+            f"{ratio:.2f}x the bound",
+        ]
+    )
+
+
+def lines(f: Facts) -> list[str]:
+    """The whole report; the ratio lines come last."""
+    multi, single = estimate(f.multi, f.args), estimate(f.single, f.args)
+    old = estimate(f.old, f.args)
     return [
-        f"old way:  {old_rpp:.2f} requests/product, {n} products, {old_seconds:.1f} s ({old_note})",
-        f"invsync:  {new_requests / n:.2f} requests/product ({reads} reads + {writes} writes), "
-        f"{f.engine.seconds:.1f} s",
-        f"speedup:  {old_seconds / f.engine.seconds:.1f}x wall time, "
-        f"{old_rpp * n / max(new_requests, 1):.1f}x fewer requests",
-        f"lower bound ({rate}): {by_rate:.1f} s; ({label} at the latencies): "
-        f"{by_capacity:.1f} s → invsync at {f.engine.seconds / max(bound, 1e-9):.1f}x the bound",
+        *setup_lines(f),
+        "",
+        *(way_line(way, f.args) for way in (f.old, f.single, f.multi)),
+        f"multi-row writes: {single.seconds / multi.seconds:.1f}x faster than single-row "
+        f"writes ({single.requests / multi.requests:.1f}x fewer requests), "
+        f"{old.seconds / multi.seconds:.0f}x faster than the old way",
     ]
+
+
+def setup_lines(f: Facts) -> list[str]:
+    """How the run was set up, and whether invsync left every row right."""
+    a = f.args
+    combinations = sum(1 for m in f.setup.linking.linked if m.ps_combination_id)
+    rate = f"{a.rate_limit}/min, 429 with Retry-After" if a.rate_limit else "none"
+    return [
+        f"invsync full sync benchmark, preset {a.preset}",
+        f"  database:   {f.database}",
+        f"  shop:       simulator process (python -m prestashop_sim), PrestaShop {a.ps_version}; "
+        f"read {a.read_latency:g} s, write {a.write_latency:g} s + {a.write_row_latency:g} s "
+        f"per row saved, capacity {a.capacity or 'unlimited'}, rate limit {rate}",
+        f"  data:       {a.products} linked products ({combinations} of them combinations), "
+        f"drift {a.drift:.0%} = {round(a.products * a.drift)} rows differ",
+        f"  setup:      ledger, integration and links in {f.setup.seconds:.1f} s; each way "
+        "starts from the drifted shop, clean links, an empty rate window",
+        f"  old way:    {_old_text(f)}",
+        f"  single-row: {_engine_text(f.single)}",
+        f"  multi-row:  {_engine_text(f.multi)}",
+        f"  check:      {_check_text(f)}",
+    ]
+
+
+def _old_text(f: Facts) -> str:
+    sample = (
+        "all of them" if f.old.products >= f.args.products else "spread evenly over the catalogue"
+    )
+    return (
+        f"find + read + full PUT per product with plain requests, {f.old.products} products "
+        f"({sample}), {f.old.counts['rate_limited']} answers 429 (slept Retry-After)"
+    )
+
+
+def _engine_text(way: Way) -> str:
+    e = way.engine
+    size = f", {e.batch_size} rows per write in force at the end" if e.batch_size else ""
+    return (
+        f"runs.sync_chunk on threads, {e.chunks} of {e.chunks_total} chunks ({e.products} "
+        f"links), {e.changed} changed, {e.failed} failed, {e.retries} retries, "
+        f"{way.counts['rate_limited']} answers 429{size}"
+    )
+
+
+def _check_text(f: Facts) -> str:
+    if f.mismatches:
+        return f"{f.mismatches} linked shop rows still differ from the ledger (FAILED)"
+    return f"every linked shop row equals the ledger after the multi-row run ({f.args.products})"

@@ -218,7 +218,7 @@ def print_summary(console: Console, summary: DemoSummary) -> None:
         "\nSummary\n"
         f"  products checked: {run.processed}\n"
         f"  rows written: {run.changed} (the shop had drifted on {len(summary.shop.drift)} "
-        f"rows; {meter.writes['full sync']} writes reached the shop)\n"
+        f"rows; {meter.writes['full sync']} write requests carried them)\n"
         f"  requests sent: {meter.total} ({steps}; counted by the shop simulator); "
         f"a one-by-one push sends about 3 per product: {3 * run.processed}\n"
         f"  full sync: {meter.seconds['full sync']:.1f} s on the worker, "

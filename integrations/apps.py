@@ -10,10 +10,11 @@ class IntegrationsConfig(AppConfig):
         from integrations import ratelimit
         from integrations.limiter_state import ceiling_hook
         from integrations.panel import schedules
-        from integrations.receivers import mark_links, mark_reserved
-        from warehouse.signals import reservations_changed, stock_changed
+        from integrations.receivers import mark_links, mark_reserved, name_followers
+        from warehouse.signals import reservations_changed, stock_changed, stock_followers
 
         stock_changed.connect(mark_links, dispatch_uid="integrations.mark_links")
+        stock_followers.connect(name_followers, dispatch_uid="integrations.name_followers")
         reservations_changed.connect(mark_reserved, dispatch_uid="integrations.mark_reserved")
         ratelimit.use_ceiling_hooks(ceiling_hook)
         schedules.connect_receivers(self)

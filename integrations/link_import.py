@@ -17,6 +17,7 @@ from integrations.linking import (
 )
 from integrations.models import Integration
 from invsync.csvfiles import FileRejected, numbered_rows
+from warehouse.bounds import MAX_QUANTITY
 from warehouse.models import Product
 
 CSV_REQUIRED = ("sku", "ps_product_id", "ps_combination_id")
@@ -55,7 +56,7 @@ class _RowChecker:
 
     def check(self, number: int, raw: dict) -> None:
         values = {key: (value or "").strip() for key, value in raw.items() if key is not None}
-        errors = [_("more values than columns")] if None in raw else []
+        errors = []
         product = self.products.get(values["sku"])
         if not values["sku"]:
             errors.append(_("the SKU is empty"))
@@ -64,9 +65,11 @@ class _RowChecker:
         ps_product_id = _whole_number(values["ps_product_id"], minimum=1)
         ps_combination_id = _whole_number(values["ps_combination_id"] or "0", minimum=0)
         if ps_product_id is None:
-            errors.append(_("ps_product_id must be a whole number of at least 1"))
+            errors.append(_("ps_product_id must be a whole number from 1 to 2147483647"))
         if ps_combination_id is None:
-            errors.append(_("ps_combination_id must be a whole number of at least 0 (or empty)"))
+            errors.append(
+                _("ps_combination_id must be a whole number from 0 to 2147483647 (or empty)")
+            )
         if not errors:
             errors = self._check_link(number, product, (ps_product_id, ps_combination_id))
         self.errors += [
@@ -106,7 +109,8 @@ class _RowChecker:
 
 
 def _whole_number(text: str, *, minimum: int) -> int | None:
-    if not text.isascii() or not text.isdigit():
+    """The whole number in ``text`` if it lies between ``minimum`` and PrestaShop's limit."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_QUANTITY)):
         return None
     value = int(text)
-    return value if value >= minimum else None
+    return value if minimum <= value <= MAX_QUANTITY else None

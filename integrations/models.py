@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from integrations import encryption
 from integrations.order_models import OrderFeed, ShopOrder, ShopOrderState
 from warehouse.models import Product, Warehouse
 
@@ -38,6 +40,9 @@ def default_chunk_size() -> int:
     return _inventory_sync_defaults()["chunk_size"]
 
 
+BATCH_START = 50  # rows per multi-row write a new integration starts with
+
+
 class Integration(models.Model):
     class Kind(models.TextChoices):
         PRESTASHOP = "prestashop", "PrestaShop"
@@ -47,12 +52,23 @@ class Integration(models.Model):
         PRESTASHOP_TO_LOCAL = "prestashop_to_local", _("shop to ledger")
         DISABLED = "disabled", _("disabled")
 
+    class BatchWrites(models.TextChoices):
+        AUTO = "auto", _("automatic (checked with the shop)")
+        ON = "on", _("always")
+        OFF = "off", _("off (one row per request)")
+
+    class BatchSupport(models.TextChoices):
+        UNKNOWN = "unknown", _("not checked yet")
+        SUPPORTED = "supported", _("takes several rows per request")
+        UNSUPPORTED = "unsupported", _("takes one row per request only")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.PRESTASHOP)
     shop_url = models.URLField(
         _("shop URL"), help_text=_("The shop's address, e.g. https://shop.example/")
     )
-    api_key = models.CharField(_("API key"), max_length=64)
+    # Ciphertext only (integrations.encryption); the code reads and sets the plain `api_key`.
+    encrypted_api_key = models.TextField(_("API key (encrypted)"), blank=True, editable=False)
     shop_id = models.PositiveIntegerField(
         _("shop id (multistore)"),
         null=True,
@@ -121,6 +137,17 @@ class Integration(models.Model):
     rate_ceiling_at = models.DateTimeField(
         _("rate ceiling learned at"), null=True, blank=True, editable=False
     )
+    batch_writes = models.CharField(
+        _("multi-row writes"),
+        max_length=4,
+        choices=BatchWrites.choices,
+        default=BatchWrites.AUTO,
+        help_text=_(
+            "Several stock rows in one request, where the shop takes it. Automatic: checked "
+            "by the connection test and the first sync, and remembered. Always: tried on "
+            "every write. Off: one row per request."
+        ),
+    )
     verify_tls = models.BooleanField(
         _("verify TLS certificate"),
         default=True,
@@ -142,6 +169,28 @@ class Integration(models.Model):
     )
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+    batch_support = models.CharField(
+        _("multi-row writes in the shop"),
+        max_length=12,
+        choices=BatchSupport.choices,
+        default=BatchSupport.UNKNOWN,
+        editable=False,
+    )
+    batch_support_reason = models.TextField(
+        _("why the shop takes one row per request"), blank=True, editable=False
+    )
+    batch_support_checked_at = models.DateTimeField(
+        _("multi-row writes checked at"), null=True, blank=True, editable=False
+    )
+    batch_size = models.PositiveIntegerField(
+        _("rows per write request"),
+        default=BATCH_START,
+        editable=False,
+        help_text=_(
+            "Adapts by itself: grows while the shop answers quickly, halves after a timeout "
+            "or a server error."
+        ),
+    )
     # A drain is already queued to run at this time: later commits before it need no other.
     drain_due_at = models.DateTimeField(_("next drain at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -166,8 +215,32 @@ class Integration(models.Model):
         )
 
     @property
+    def api_key(self) -> str:
+        """The plain key, decrypted on each read; raises encryption.ApiKeyUnreadable."""
+        return encryption.decrypt(self.encrypted_api_key)
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.encrypted_api_key = encryption.encrypt(value or "")
+
+    @property
+    def readable_api_key(self) -> str:
+        """The plain key, or "" if it cannot be decrypted: what messages are scrubbed of.
+
+        No message can hold a key this process could not read, so "" masks nothing missing.
+        """
+        try:
+            return self.api_key
+        except encryption.ApiKeyUnreadable:
+            return ""
+
+    @property
     def masked_api_key(self) -> str:
-        key = self.api_key or ""
+        """The key as the admin shows it: its last 4 characters only, or why it cannot."""
+        try:
+            key = self.api_key
+        except encryption.ApiKeyUnreadable:
+            return gettext("cannot be decrypted: check INVSYNC_ENCRYPTION_KEYS")
         return f"{'•' * 8}{key[-4:]}" if len(key) > 4 else "•" * len(key)
 
 
@@ -179,6 +252,11 @@ class ProductLink(models.Model):
         DIRTY = "dirty", _("waiting for sync")
         FAILING = "failing", _("failing")
         BROKEN = "broken", _("broken")
+        UNCERTAIN = "uncertain", _("uncertain: to be read again")
+
+    # The back-off doubles from 30 s and reaches its ceiling (an hour) at the 8th failure in a
+    # row: from then on the link is retried hourly and shown as needing attention.
+    ATTENTION_AFTER_ATTEMPTS = 8
 
     integration = models.ForeignKey(
         Integration, models.CASCADE, related_name="links", verbose_name=_("integration")
@@ -201,10 +279,14 @@ class ProductLink(models.Model):
     dirty_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("in flight since"), null=True, blank=True)
     # The task (its Celery id) holding the claim: a redelivered task takes its own claims back.
-    claimed_by = models.CharField(_("claimed by task"), max_length=64, blank=True)
+    # The holder renews claimed_at while it lives (its lease); INVSYNC_LEASE_TIMEOUT frees it.
+    claimed_by = models.CharField(_("claimed by task"), max_length=64, blank=True, db_index=True)
     failed_attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # A write whose answer was lost may still land late, over a newer value: the row is read
+    # again at this time (INVSYNC_UNCERTAIN_RECHECK after the lost answer).
+    recheck_at = models.DateTimeField(_("read again at"), null=True, blank=True)
     last_pushed_quantity = models.IntegerField(_("last quantity sent"), null=True, blank=True)
     last_pushed_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
     last_shop_quantity = models.IntegerField(
@@ -226,6 +308,21 @@ class ProductLink(models.Model):
     def __str__(self):
         suffix = f"/{self.ps_combination_id}" if self.ps_combination_id else ""
         return f"{self.product.sku} → {self.ps_product_id}{suffix}"
+
+    @classmethod
+    def attention_q(cls) -> Q:
+        """Links a human should look at: broken, or failing with the back-off at its ceiling."""
+        return Q(state=cls.State.BROKEN) | Q(
+            state__in=[cls.State.FAILING, cls.State.UNCERTAIN],
+            failed_attempts__gte=cls.ATTENTION_AFTER_ATTEMPTS,
+        )
+
+    @property
+    def needs_attention(self) -> bool:
+        if self.state == self.State.BROKEN:
+            return True
+        failing = self.state in (self.State.FAILING, self.State.UNCERTAIN)
+        return failing and self.failed_attempts >= self.ATTENTION_AFTER_ATTEMPTS
 
 
 class SyncRun(models.Model):
@@ -272,6 +369,8 @@ class SyncRun(models.Model):
     chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
     requests = models.PositiveIntegerField(_("requests sent"), default=0)
+    # The multi-row write size in force when the last chunk that wrote in batches ended.
+    batch_size = models.PositiveIntegerField(_("rows per write request"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -318,6 +417,17 @@ class SyncChunk(models.Model):
     processed = models.PositiveIntegerField(_("processed"), default=0)
     changed = models.PositiveIntegerField(_("changed"), default=0)
     failed = models.PositiveIntegerField(_("failed products"), default=0)
+    # Counted as they are sent, over every attempt (retried, redelivered, sent again).
+    requests = models.PositiveIntegerField(_("requests sent"), default=0)
+    # Links an attempt finished with (in sync, written, or failed for the drain to retry):
+    # the next attempt takes only the others.
+    done_link_ids = models.JSONField(_("links done"), default=list, blank=True)
+    # A running attempt pushes this forward as it renews its lease; a chunk whose lease expired
+    # lost its worker and is sent again with a new task id.
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    requeues = models.PositiveIntegerField(_("sent again after a lost worker"), default=0)
+    # None: the chunk wrote nothing in batches (nothing differed, or one row per request).
+    batch_size = models.PositiveIntegerField(_("rows per write request"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -332,6 +442,11 @@ class SyncChunk(models.Model):
 
     def __str__(self):
         return f"{self.run_id}/{self.index}"
+
+    def remaining_link_ids(self) -> list[int]:
+        """The chunk's links no attempt has finished with yet, in order."""
+        done = set(self.done_link_ids)
+        return [pk for pk in self.link_ids if pk not in done]
 
 
 class SyncLogEntry(models.Model):
@@ -376,4 +491,5 @@ class SyncLogEntry(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.sku} {self.quantity_before} → {self.quantity_written} ({self.outcome})"
+        outcome = self.get_outcome_display()  # in the page's language, as the rest of it
+        return f"{self.sku} {self.quantity_before} → {self.quantity_written} ({outcome})"

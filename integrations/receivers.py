@@ -9,7 +9,7 @@ logged and dropped: the marks are committed, and the periodic drain picks them u
 
 from integrations import tasks
 from integrations.engine import outbox
-from integrations.models import Integration
+from integrations.models import Integration, ProductLink
 from warehouse.models import Document
 
 
@@ -32,3 +32,14 @@ def mark_reserved(sender, *, reservation, product_ids, warehouse_ids, **kwargs) 
         product_ids, integration_ids=list(reserving), warehouse_ids=warehouse_ids
     )
     tasks.schedule_drains(integration_ids)
+
+
+def name_followers(sender, *, product_ids, warehouse_ids, **kwargs) -> list[str]:
+    """stock_followers receiver: the shops whose links follow these products' balances."""
+    return list(
+        ProductLink.objects.filter(product_id__in=list(product_ids))
+        .filter(outbox.affected_integrations(warehouse_ids))
+        .order_by()
+        .values_list("integration__name", flat=True)
+        .distinct()
+    )

@@ -2,8 +2,11 @@
 
 acks_late is safe because every task is level-based: it carries ids, rereads the ledger and
 the shop when it runs, and clears a mark only if it did not move. Retries follow the error's
-type: a 429 after Retry-After (60 s without it), 3 times; 5xx and timeouts with exponential
-backoff and jitter; a configuration error (key, permission) never.
+type, each on its own budget: a 429 after Retry-After (60 s without it, at most
+INVSYNC_RETRY_AFTER_MAX), 3 times; 5xx and timeouts with exponential backoff and jitter, 5
+times; a configuration error (key, permission) never. A chunk attempt that finished some links
+starts both budgets afresh: only a chunk that stopped making progress gives up. The budgets
+travel in the task's ``retries`` keyword ({"rate_limited": n, "temporary": n}).
 
 The engine never enqueues: it reports what must be sent (links that moved while held, chunks
 of a new run, integrations whose marks are due) and the functions here send it, after the
@@ -12,6 +15,7 @@ commit of the transaction that made the work.
 
 import functools
 import logging
+import re
 import uuid
 from dataclasses import asdict
 from datetime import timedelta
@@ -35,46 +39,72 @@ RATE_LIMIT_DEFAULT_WAIT = 60
 TEMPORARY_RETRIES = 5
 BACKOFF_FACTOR = 5
 BACKOFF_MAX = 600
+_URL_CREDENTIALS = re.compile(r"//[^/@\s]+@")
 
 
-def retry_delay(error: PrestaShopError, retries: int) -> float | None:
-    """Seconds before the next try after this error, or None to give up now."""
+BUDGETS = {"rate_limited": RATE_LIMIT_RETRIES, "temporary": TEMPORARY_RETRIES}
+
+
+def budget_of(error: PrestaShopError) -> str | None:
+    """Which retry budget this error spends; None: it is never retried."""
     if isinstance(error, RateLimited):
-        if retries >= RATE_LIMIT_RETRIES:
-            return None
-        return RATE_LIMIT_DEFAULT_WAIT if error.retry_after is None else error.retry_after
-    if isinstance(error, ShopTemporaryError) and retries < TEMPORARY_RETRIES:
-        return get_exponential_backoff_interval(BACKOFF_FACTOR, retries, BACKOFF_MAX, True)
+        return "rate_limited"
+    if isinstance(error, ShopTemporaryError):
+        return "temporary"
     return None
 
 
-def retry_or_fail(task, error: PrestaShopError, give_up=None):
-    """Retry the task as the error asks, or call give_up(error) and let the task fail."""
-    delay = retry_delay(error, task.request.retries)
+def rate_limit_wait(error: RateLimited) -> float:
+    """The Retry-After asked for (60 s without one), capped at INVSYNC_RETRY_AFTER_MAX."""
+    wait = RATE_LIMIT_DEFAULT_WAIT if error.retry_after is None else error.retry_after
+    return min(max(wait, 0.0), float(settings.INVSYNC_RETRY_AFTER_MAX))
+
+
+def next_retry(error: PrestaShopError, spent: dict | None) -> tuple[float | None, dict]:
+    """(seconds before the next try, the budgets spent then), or (None, spent) to give up."""
+    spent = dict(spent or {})
+    budget = budget_of(error)
+    used = spent.get(budget, 0)
+    if budget is None or used >= BUDGETS[budget]:
+        return None, spent
+    spent[budget] = used + 1
+    if budget == "rate_limited":
+        return rate_limit_wait(error), spent
+    return get_exponential_backoff_interval(BACKOFF_FACTOR, used, BACKOFF_MAX, True), spent
+
+
+def retry_or_fail(task, error: PrestaShopError, spent: dict | None, give_up=None, wait=None):
+    """Retry the task as the error asks, or call give_up(error) and let the task fail.
+
+    ``wait(seconds)``, if given, is told the delay before the retry is sent.
+    """
+    delay, spent = next_retry(error, spent)
     if delay is None:
         if give_up is not None:
             give_up(error)
         raise error
-    limit = RATE_LIMIT_RETRIES if isinstance(error, RateLimited) else TEMPORARY_RETRIES
-    raise task.retry(exc=error, countdown=delay, max_retries=limit)
+    if wait is not None:
+        wait(delay)
+    raise task.retry(exc=error, countdown=delay, kwargs={"retries": spent})
 
 
-@shared_task(bind=True, acks_late=True, max_retries=TEMPORARY_RETRIES)
-def drain_task(self, integration_id: int) -> dict:
+# max_retries=None: the budgets above decide, per kind of failure.
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def drain_task(self, integration_id: int, retries: dict | None = None) -> dict:
     """Sync the due dirty links of one integration (sent after a stock change commits)."""
     try:
         result = drain.drain(integration_id, token=self.request.id)
     except PrestaShopError as error:
-        retry_or_fail(self, error)
+        retry_or_fail(self, error, retries)
     follow_up(integration_id, result)
-    return asdict(result)
+    return result.counts()
 
 
 @shared_task(acks_late=True)
 def drain_all_task() -> dict:
     """The periodic drain: housekeeping, then a drain per integration with due marks."""
     done = periodic.housekeeping()
-    for run_id in done.unsent_run_ids:
+    for run_id in done.unsent_run_ids:  # chunks never sent, or sent again after a lost worker
         send_chunks(run_id)
     for integration_id in done.drain_ids:
         drain_task.delay(integration_id)
@@ -100,17 +130,27 @@ def read_orders_task(self, integration_id: int) -> dict:
     return asdict(result)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=TEMPORARY_RETRIES)
-def sync_chunk_task(self, chunk_id: int) -> dict:
-    """One chunk of a full sync; when it gives up, the chunk is recorded as failed."""
-    try:
-        result = runs.sync_chunk(chunk_id, token=self.request.id)
-    except PrestaShopError as error:
-        retry_or_fail(self, error, give_up=functools.partial(runs.fail_chunk, chunk_id))
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def sync_chunk_task(self, chunk_id: int, retries: dict | None = None) -> dict:
+    """One attempt at a chunk of a full sync; when it gives up, the chunk is recorded as failed.
+
+    An attempt that finished links (``settled``) made progress: its retry starts the budgets
+    afresh. Any other exception has already failed the chunk with its reason.
+    """
+    result = runs.sync_chunk(chunk_id, token=self.request.id)
     if result.moved:
         chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
         enqueue_drains({chunk.run.integration_id})
-    return asdict(result)
+    if result.error is not None:
+        token = self.request.id or SyncChunk.objects.get(pk=chunk_id).task_id
+        retry_or_fail(
+            self,
+            result.error,
+            None if result.settled else retries,
+            give_up=functools.partial(runs.fail_chunk, chunk_id),
+            wait=functools.partial(runs.wait_for_retry, chunk_id, token=token, error=result.error),
+        )
+    return result.counts()
 
 
 @shared_task(acks_late=True)
@@ -157,13 +197,13 @@ def send_chunks(run_id: int) -> int:
         task_id = str(uuid.uuid4())
         try:
             sync_chunk_task.apply_async((chunk_id,), task_id=task_id)
-        except Exception:
+        except Exception as error:
             logger.warning(
-                "Integration inventory sync: could not enqueue chunk=%s of run=%s; "
-                "the periodic drain will send it again",
+                "Integration inventory sync: could not enqueue chunk=%s of run=%s, the broker "
+                "failed: %s. The periodic drain will send it again.",
                 chunk_id,
                 run_id,
-                exc_info=True,
+                broker_failure(error),
             )
             break
         SyncChunk.objects.filter(pk=chunk_id, task_id="").update(task_id=task_id)
@@ -223,14 +263,26 @@ def enqueue_drains(integration_ids: set[int]) -> None:
                 countdown=delay,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
             )
-        except Exception:
+        except Exception as error:
             Integration.objects.filter(pk=integration_id).update(drain_due_at=None)
+            name = Integration.objects.filter(pk=integration_id).values_list("name", flat=True)
             logger.warning(
-                "Integration inventory sync: could not enqueue the drain of integration=%s; "
-                "the periodic drain will sync its links",
+                "Integration inventory sync: could not enqueue the drain of integration=%s "
+                "(%s), the broker failed: %s. Its marks are kept; the periodic drain syncs them.",
                 integration_id,
-                exc_info=True,
+                name.first(),
+                broker_failure(error),
             )
+
+
+def broker_failure(error: BaseException) -> str:
+    """The broker's error as one line for the log: its class and message, no traceback.
+
+    A broker outage is expected and handled (the marks wait in the database), so the log says
+    what failed in one line; credentials in a URL the message may quote are masked.
+    """
+    text = " ".join(str(error).split()).rstrip(".") or "no message"
+    return f"{type(error).__name__}: {_URL_CREDENTIALS.sub('//***@', text)}"
 
 
 def _claim_drain_slot(integration_id: int, delay: float) -> bool:

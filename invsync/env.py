@@ -6,7 +6,9 @@ files mounted by Docker or systemd.
 """
 
 import os
+import re
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -70,3 +72,21 @@ def env_list(name: str, default: str = "") -> list[str]:
     """Read a comma-separated list, dropping empty items."""
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def fernet_keys(name: str, raw: str | None) -> list[str]:
+    """Split a list of Fernet keys (commas or new lines between them), rejecting a bad one.
+
+    The message names the key's position only: a secret never goes into an error.
+    """
+    keys = [item for item in re.split(r"[\s,]+", raw or "") if item]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:  # binascii.Error, the bad-padding case, is a ValueError too
+            raise ImproperlyConfigured(
+                f"{name}: key {position} is not a Fernet key (44 characters of URL-safe "
+                'base64). Make one with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"'
+            ) from None
+    return keys

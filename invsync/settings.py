@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from invsync.env import env, env_bool, env_float, env_int, env_list
+from invsync.env import env, env_bool, env_float, env_int, env_list, fernet_keys
 from invsync.logconfig import process_log_level
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,11 +31,17 @@ elif not DEBUG and SECRET_KEY.startswith("change-me"):
         "set it to 50 or more random characters."
     )
 
+# Fernet keys that encrypt the shops' API keys in the database (integrations/encryption.py):
+# the first encrypts, every one decrypts. Empty: a key derived from SECRET_KEY is used, which
+# suits a first run; set a dedicated key in production (a changed SECRET_KEY would otherwise
+# make the stored API keys unreadable). Rotation: docs/DOCKER_QUEUE_WORKERS.md.
+INVSYNC_ENCRYPTION_KEYS = fernet_keys("INVSYNC_ENCRYPTION_KEYS", env("INVSYNC_ENCRYPTION_KEYS", ""))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "invsync.apps.AdminConfig",  # django.contrib.admin with the project's site (Pulpit)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"invsync_admin": "invsync.templatetags.invsync_admin"},
         },
     },
 ]
@@ -106,6 +113,8 @@ LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "invsync" / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Warsaw")
 USE_I18N = True
+# "3 378" in Polish, "3,378" in English: every count the panel shows, grouped as people read.
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -157,6 +166,18 @@ CELERY_TASK_DEFAULT_QUEUE = "integrations"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The longest wait a Retry-After may ask of a retried sync task (seconds, default 15 minutes).
+INVSYNC_RETRY_AFTER_MAX = env_int("INVSYNC_RETRY_AFTER_MAX", 900, minimum=1)
+# Redis hands an unacknowledged task to another worker after this many seconds. It must not do
+# that to a task still running (or waiting for its retry countdown), so it outlasts both; a
+# killed worker's work is taken back much sooner by the leases (INVSYNC_LEASE_TIMEOUT).
+INVSYNC_BROKER_VISIBILITY_TIMEOUT = env_int(
+    "INVSYNC_BROKER_VISIBILITY_TIMEOUT",
+    CELERY_TASK_TIME_LIMIT + INVSYNC_RETRY_AFTER_MAX + 300,
+    minimum=60,
+)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": INVSYNC_BROKER_VISIBILITY_TIMEOUT}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -201,14 +222,35 @@ INVSYNC_RATELIMIT_CONCURRENCY = env_int("INVSYNC_RATELIMIT_CONCURRENCY", 4, mini
 INVSYNC_LOG_RETENTION_DAYS = env_int("INVSYNC_LOG_RETENTION_DAYS", 30, minimum=1)
 # Seconds a drain waits after a stock change commits: a burst of approvals becomes one write.
 INVSYNC_DRAIN_DELAY = env_float("INVSYNC_DRAIN_DELAY", 1.0, minimum=0.0)
-# Seconds after which a link claimed by a sync task counts as abandoned (its worker is gone);
-# no task lives longer than CELERY_TASK_TIME_LIMIT, so by default a minute more than that.
-INVSYNC_CLAIM_TIMEOUT = env_int("INVSYNC_CLAIM_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=60)
+# Leases: a running chunk or drain renews its lease (its chunk row and its link claims) every
+# INVSYNC_LEASE_RENEW_SECONDS; one not renewed for INVSYNC_LEASE_TIMEOUT seconds belongs to a
+# worker that is gone: its claims are freed and its chunk is sent again, whatever the broker does.
+INVSYNC_LEASE_TIMEOUT = env_int("INVSYNC_LEASE_TIMEOUT", 120, minimum=1)
+INVSYNC_LEASE_RENEW_SECONDS = env_float(
+    "INVSYNC_LEASE_RENEW_SECONDS", min(10.0, INVSYNC_LEASE_TIMEOUT / 4), minimum=0.1
+)
+if INVSYNC_LEASE_RENEW_SECONDS * 2 > INVSYNC_LEASE_TIMEOUT:
+    raise ImproperlyConfigured(
+        "INVSYNC_LEASE_RENEW_SECONDS must be at most half of INVSYNC_LEASE_TIMEOUT, or a live "
+        "task would lose its lease between two renewals."
+    )
+# Seconds after a write whose answer was lost (timeout, broken connection) before its row is
+# read again: longer than the shop's own execution limit, so a late write has landed by then.
+INVSYNC_UNCERTAIN_RECHECK = env_int("INVSYNC_UNCERTAIN_RECHECK", 300, minimum=1)
+# Per-request retries in the client (INVSYNC_SHOP_RETRIES after 5xx, timeouts and broken
+# connections; INVSYNC_SHOP_RATE_LIMIT_RETRIES after a 429). The client waits at most
+# INVSYNC_SHOP_RETRY_AFTER_WAIT seconds in the worker; a longer Retry-After goes to the task.
+INVSYNC_SHOP_RETRIES = env_int("INVSYNC_SHOP_RETRIES", 2, minimum=0)
+INVSYNC_SHOP_RATE_LIMIT_RETRIES = env_int("INVSYNC_SHOP_RATE_LIMIT_RETRIES", 1, minimum=0)
+INVSYNC_SHOP_RETRY_AFTER_WAIT = env_float("INVSYNC_SHOP_RETRY_AFTER_WAIT", 30.0, minimum=0.0)
 # Re-read written rows in one bulk read to catch writes the shop accepted but did not apply.
 INVSYNC_VERIFY_WRITES = env_bool("INVSYNC_VERIFY_WRITES", True)
 # Seconds to wait for the shop: to connect, and for each answer.
 INVSYNC_SHOP_CONNECT_TIMEOUT = env_float("INVSYNC_SHOP_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 INVSYNC_SHOP_READ_TIMEOUT = env_float("INVSYNC_SHOP_READ_TIMEOUT", 30.0, minimum=0.1)
+# Seconds a multi-row write may take: the rows per request grow while a write twice as big
+# would still finish within this (shared hosts stop PHP after 30 s), and halve on a timeout.
+INVSYNC_WRITE_BATCH_SECONDS = env_float("INVSYNC_WRITE_BATCH_SECONDS", 10.0, minimum=0.1)
 # Hours after which a full run's chunks that never started count as lost (the run then ends).
 INVSYNC_RUN_TIMEOUT_HOURS = env_int("INVSYNC_RUN_TIMEOUT_HOURS", 12, minimum=1)
 # Seconds the reservations of shop orders may be old when stock is written to a shop; an older

@@ -115,10 +115,14 @@ def test_progress_json_lists_every_chunk_with_its_status_counts_and_error(
         "processed",
         "changed",
         "failed",
+        "requests",
+        "batch_size",
         "error",
         "started_at",
         "finished_at",
+        "display",  # the counts as the page writes them ("1 689")
     }
+    assert [(c["requests"], c["batch_size"]) for c in chunks] == [(0, "—"), (0, "—")]
 
 
 def test_progress_json_follows_chunks_as_they_finish(admin_client, make_running_run):

@@ -46,11 +46,12 @@ def chromium():
         require_service(False, "needs the playwright Python package (pip install playwright)")
 
     @contextlib.contextmanager
-    def open_page():
+    def open_page(**options):
+        """A page; options go to Playwright's new_page (e.g. viewport)."""
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page(locale="pl-PL")
+                page = browser.new_page(locale="pl-PL", **options)
                 page.set_default_timeout(TIMEOUT_MS)
                 yield page
             finally:

@@ -5,6 +5,7 @@ import pytest
 import responses
 
 from integrations.prestashop import (
+    NO_RETRIES,
     PrestaShopClient,
     ShopConfigError,
     StockRowNotFound,
@@ -21,6 +22,7 @@ ROW_7, ROW_8 = stock(7, 7, 0, 72), stock(8, 8, 0, 82)
 
 
 def client(base=DISPATCHER_URL, **options) -> PrestaShopClient:
+    options.setdefault("retry", NO_RETRIES)
     return PrestaShopClient(base, KEY, **options)
 
 

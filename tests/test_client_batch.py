@@ -10,11 +10,14 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 import responses
 
 from integrations.prestashop import (
+    NO_RETRIES,
     BatchNotSupported,
     BatchRowRefused,
+    Failure,
     PrestaShopClient,
     RateLimited,
     ShopConfigError,
@@ -33,6 +36,7 @@ from tests.test_client_helpers import (
     XML,
     _fields_xml,
     resources_xml,
+    retrying,
     stock,
     stock_json,
 )
@@ -51,6 +55,7 @@ GONE = stock(999999, 13, 0, 0, oos=1)  # the row transcripts 27/28 name: it does
 
 
 def client(**options) -> PrestaShopClient:
+    options.setdefault("retry", NO_RETRIES)  # retries are tested with a recording policy
     return PrestaShopClient(SHOP, KEY, **options)
 
 
@@ -195,6 +200,8 @@ def test_the_400_90_of_the_wrapped_form_is_batch_not_supported(rsps, version, nu
 
     error = caught.value
     assert (error.status, error.codes, error.stock_ids) == (400, [90], (7, 8, 12))
+    assert (error.kind, error.attempts) == (Failure.BATCH_NOT_SUPPORTED, 1)  # never retried
+    assert len(rsps.calls) == 2  # the version, one write
     assert error.method == method
     assert str(error) == (
         f"{method} /api/stock_availables: the shop does not take 3 rows in one request (HTTP "
@@ -211,6 +218,7 @@ def test_a_200_listing_fewer_rows_than_sent_is_batch_not_supported(rsps):
 
     assert caught.value.listed == (6,)
     assert caught.value.status == 200
+    assert caught.value.kind == Failure.BATCH_NOT_SUPPORTED
     assert "lists 1 of the 2 rows sent (rows listed: 6)" in str(caught.value)
 
 
@@ -295,6 +303,7 @@ def test_a_missing_row_in_the_middle_is_a_row_refusal_that_names_no_row(rsps, ve
     assert (error.missing, error.status, error.codes) == (True, 404, [92])
     assert error.stock_ids == (13, 999999, 14)
     assert isinstance(error.cause, StockRowNotFound)
+    assert (error.kind, error.cause.kind) == (Failure.BATCH_ROW_REFUSED, Failure.ROW_NOT_FOUND)
     assert str(error) == (
         f"{method} /api/stock_availables: one of the 3 rows sent does not exist in this shop "
         "(HTTP 404, code 92: Invalid ID); the rows before it were written, the rows after it "
@@ -466,3 +475,59 @@ def test_a_one_row_write_refused_says_the_row(rsps):
     assert str(caught.value).startswith(
         "PATCH /api/stock_availables: the row sent does not exist in this shop (HTTP 404"
     )
+
+
+# -- retries and lost answers, as for a one-row write -------------------------------------
+
+
+def test_a_server_error_on_a_multi_row_write_is_retried_and_its_rows_are_uncertain(rsps):
+    add_version(rsps)
+    rsps.add(responses.PATCH, LIST, status=502, body="<title>Bad Gateway</title>")
+    rsps.add(responses.PATCH, LIST, body=echo_rows_xml(ROW_7, ROW_8), content_type=XML)
+    sleeps = []
+    shop = client(retry=retrying(sleeps))
+
+    result = shop.write_quantities([(replace(ROW_7, quantity=0), 300), (ROW_8, 300)])
+
+    assert set(result.written) == {7, 8}
+    assert sleeps == [1.0]
+    assert [call.request.method for call in rsps.calls] == ["GET", "PATCH", "PATCH"]
+    # A 502 is a gateway giving up on the PHP behind it: that first write may still land.
+    assert shop.uncertain_rows == {7, 8}
+
+
+def test_a_multi_row_write_whose_answer_is_lost_leaves_every_row_sent_uncertain(rsps):
+    add_version(rsps)
+    rsps.add(responses.PATCH, LIST, body=requests.exceptions.ReadTimeout("read timed out"))
+    shop = client()
+
+    with pytest.raises(ShopTemporaryError) as caught:
+        shop.write_quantities([(ROW_7, 72), (ROW_8, 82), (ROW_12, 122)])
+
+    assert (caught.value.kind, caught.value.answer_lost) == (Failure.TIMEOUT, True)
+    assert shop.uncertain_rows == {7, 8, 12}
+
+
+def test_a_429_on_a_multi_row_write_spends_the_429_budget_and_leaves_no_row_uncertain(rsps):
+    add_version(rsps)
+    rsps.add(responses.PATCH, LIST, status=429, headers={"Retry-After": "5"})
+    rsps.add(responses.PATCH, LIST, body=echo_rows_xml(ROW_7, ROW_8), content_type=XML)
+    sleeps = []
+    shop = client(retry=retrying(sleeps, temporary_retries=0))
+
+    result = shop.write_quantities([(ROW_7, 300), (ROW_8, 300)])
+
+    assert (set(result.written), sleeps, shop.uncertain_rows) == ({7, 8}, [5.0], set())
+
+
+def test_a_row_refusal_after_a_retry_counts_both_attempts(rsps):
+    add_version(rsps)
+    rsps.add(responses.PATCH, LIST, status=503, body="<title>Service Unavailable</title>")
+    replay(rsps, responses.PATCH, LIST, load(28))
+    shop = client(retry=retrying([]))
+
+    with pytest.raises(BatchRowRefused) as caught:
+        shop.write_quantities([(ROW_13, 132), (GONE, 5), (ROW_14, 142)])
+
+    assert (caught.value.attempts, caught.value.cause.attempts) == (2, 2)
+    assert shop.uncertain_rows == set()  # a 503 and a 404 are answers, nothing was lost

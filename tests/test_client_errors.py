@@ -1,13 +1,18 @@
 """Every failure of the PrestaShop client is a typed error with a clear message."""
 
 import pickle
+import ssl
 from datetime import UTC, datetime
 
 import pytest
 import requests
 import responses
+import urllib3
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.prestashop import (
+    Failure,
+    PrestaShopError,
     RateLimited,
     ShopConfigError,
     ShopPermanentError,
@@ -20,6 +25,7 @@ from integrations.prestashop.failures import parse_retry_after
 from tests.test_client_helpers import (
     API,
     JSON,
+    KEY,
     XML,
     RecordingLimiter,
     client,
@@ -28,6 +34,14 @@ from tests.test_client_helpers import (
     stock_xml,
 )
 
+# What requests raises when nothing listens on the port (the socket error wrapped twice).
+REFUSED = requests.exceptions.ConnectionError(
+    MaxRetryError(
+        None,
+        "/api/stock_availables",
+        NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused"),
+    )
+)
 HTML_503 = (
     "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
     "<body><h1>Service Unavailable</h1><p>The server is temporarily busy.</p></body></html>"
@@ -152,18 +166,10 @@ def test_a_key_not_allowed_on_the_shop_raises_config_error(rsps):
         pytest.param(
             200,
             "text/plain",
-            requests.exceptions.ConnectionError("Connection refused"),
+            REFUSED,
             ShopTemporaryError,
             r"cannot connect to the shop at shop\.example",
             id="connection-error-is-temporary",
-        ),
-        pytest.param(
-            200,
-            "text/plain",
-            requests.exceptions.SSLError("certificate verify failed"),
-            ShopConfigError,
-            r"TLS certificate of shop\.example could not be",
-            id="failed-certificate-is-config",
         ),
     ],
 )
@@ -428,3 +434,164 @@ def test_errors_survive_pickling_with_their_attributes():
     assert (copies[1].stock_id, copies[1].codes, copies[1].status) == (5, [92], 404)
     assert (copies[2].expected, copies[2].actual, str(copies[2])) == (3, 1, "no")
     assert (copies[3].status, copies[3].codes) == (400, [85])
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "kind"),
+    [
+        pytest.param(
+            {"status": 401, "content_type": XML, "body": error_xml((18, "Invalid format"))},
+            ShopConfigError,
+            Failure.KEY_INVALID,
+            id="401-18",
+        ),
+        pytest.param(
+            {"status": 401, "content_type": XML, "body": error_xml((20, "x"), (21, "y"))},
+            ShopConfigError,
+            Failure.KEY_REFUSED,
+            id="401-20",
+        ),
+        pytest.param(
+            {"status": 401, "content_type": XML, "body": error_xml((26, "not allowed"))},
+            ShopConfigError,
+            Failure.PERMISSION_MISSING,
+            id="401-26",
+        ),
+        pytest.param(
+            {
+                "status": 403,
+                "content_type": "text/html",
+                "body": "<title>Attention Required!</title>",
+            },
+            ShopConfigError,
+            Failure.FIREWALL,
+            id="403-cloudflare-page",
+        ),
+        pytest.param(
+            {
+                "status": 403,
+                "content_type": JSON,
+                "body": '{"errors":[{"code":132,"message":"x"}]}',
+            },
+            ShopConfigError,
+            Failure.SHOP_NOT_ALLOWED,
+            id="403-132",
+        ),
+        pytest.param(
+            {"status": 405, "content_type": "text/html", "body": "<title>Not Allowed</title>"},
+            ShopConfigError,
+            Failure.METHOD_BLOCKED,
+            id="405-web-server",
+        ),
+        pytest.param(
+            {"status": 405, "content_type": XML, "body": error_xml((23, "Method PATCH"))},
+            ShopConfigError,
+            Failure.METHOD_UNSUPPORTED,
+            id="405-23",
+        ),
+        pytest.param(
+            {"status": 414, "body": ""}, ShopConfigError, Failure.REQUEST_TOO_LONG, id="414"
+        ),
+        pytest.param(
+            {"status": 431, "body": ""}, ShopConfigError, Failure.REQUEST_TOO_LONG, id="431"
+        ),
+        pytest.param(
+            {"status": 400, "content_type": XML, "body": error_xml((85, "invalid"))},
+            ShopPermanentError,
+            Failure.REFUSED_DATA,
+            id="400-85",
+        ),
+        pytest.param(
+            {"status": 418, "body": ""}, ShopPermanentError, Failure.UNEXPECTED_STATUS, id="418"
+        ),
+        pytest.param({"status": 408, "body": ""}, ShopTemporaryError, Failure.TIMEOUT, id="408"),
+        pytest.param(
+            {"status": 502, "content_type": "text/html", "body": "<title>Bad Gateway</title>"},
+            ShopTemporaryError,
+            Failure.SERVER_ERROR,
+            id="502",
+        ),
+    ],
+)
+def test_every_failed_reply_carries_its_kind(rsps, reply, error, kind):
+    rsps.add(responses.GET, API + "stock_availables", **reply)
+
+    with pytest.raises(error) as caught:
+        client().fetch_stock([7])
+
+    assert type(caught.value) is error
+    assert caught.value.kind == kind
+    assert caught.value.attempts == 1
+
+
+def test_a_redirect_carries_where_it_points_without_the_query_or_key(rsps):
+    location = f"https://www.shop.example/api/stock_availables?ws_key={KEY}"
+    rsps.add(responses.GET, API + "stock_availables", status=308, headers={"Location": location})
+
+    with pytest.raises(ShopConfigError) as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.kind == Failure.REDIRECT
+    assert caught.value.location == "https://www.shop.example/api/stock_availables"
+
+
+@pytest.mark.parametrize(("status", "lost"), [(502, True), (504, True), (500, False), (503, False)])
+def test_only_a_gateway_error_loses_the_answer(rsps, status, lost):
+    rsps.add(responses.GET, API + "stock_availables", status=status, body="<title>x</title>")
+
+    with pytest.raises(ShopTemporaryError) as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.answer_lost is lost
+
+
+@pytest.mark.parametrize(
+    ("exception", "kind", "lost"),
+    [
+        (requests.exceptions.ConnectTimeout("x"), Failure.TIMEOUT, False),
+        (requests.exceptions.ReadTimeout("x"), Failure.TIMEOUT, True),
+        (REFUSED, Failure.CONNECTION, False),
+        (requests.exceptions.ChunkedEncodingError("cut"), Failure.CONNECTION_LOST, True),
+        (requests.exceptions.SSLError("handshake reset"), Failure.CONNECTION, False),
+        (requests.exceptions.InvalidURL("bad"), Failure.INVALID_URL, False),
+    ],
+)
+def test_a_failure_before_a_reply_says_whether_the_request_may_have_reached_the_shop(
+    rsps, exception, kind, lost
+):
+    rsps.add(responses.GET, API + "stock_availables", body=exception)
+
+    with pytest.raises(PrestaShopError) as caught:
+        client().fetch_stock([7])
+
+    assert (caught.value.kind, caught.value.answer_lost) == (kind, lost)
+
+
+def test_a_certificate_error_is_told_by_its_type_not_its_text(rsps):
+    verify = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] expired")
+    wrapped = requests.exceptions.SSLError(
+        MaxRetryError(None, "/api/stock_availables", urllib3.exceptions.SSLError(verify))
+    )
+    rsps.add(responses.GET, API + "stock_availables", body=wrapped)
+
+    with pytest.raises(ShopConfigError, match=r"TLS certificate of shop\.example") as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.kind == Failure.TLS_CERTIFICATE
+
+
+def test_errors_keep_kind_and_attributes_through_pickling():
+    error = ShopTemporaryError(
+        "lost", kind=Failure.CONNECTION_LOST, answer_lost=True, retry_after=5.0, location="x"
+    )
+    error.attempts = 4
+
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+
+    assert (copy.kind, copy.answer_lost, copy.retry_after, copy.location, copy.attempts) == (
+        Failure.CONNECTION_LOST,
+        True,
+        5.0,
+        "x",
+        4,
+    )

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import responses
 
-from integrations.prestashop import PrestaShopClient, StockRow
+from integrations.prestashop import NO_RETRIES, PrestaShopClient, RetryPolicy, StockRow
 
 SHOP = "https://shop.example/"
 API = SHOP + "api/"
@@ -38,7 +38,14 @@ def stock(stock_id, product, attr=0, quantity=0, *, shop=1, group=0, location=""
 
 
 def client(**options) -> PrestaShopClient:
+    """A client for SHOP; it does not retry unless given a `retry` policy."""
+    options.setdefault("retry", NO_RETRIES)
     return PrestaShopClient(SHOP, KEY, **options)
+
+
+def retrying(sleeps: list[float], **options) -> RetryPolicy:
+    """A RetryPolicy that records its waits in `sleeps` instead of sleeping (jitter fixed)."""
+    return RetryPolicy(sleep=sleeps.append, random=lambda: 1.0, **options)
 
 
 def stock_json(rows, *, as_ints=False) -> str:

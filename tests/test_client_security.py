@@ -1,5 +1,6 @@
 """The API key stays secret, hostile XML is refused, TLS and auth fallbacks behave."""
 
+import json
 import logging
 
 import pytest
@@ -7,16 +8,18 @@ import requests
 import responses
 
 from integrations.prestashop import (
+    Failure,
     PrestaShopClient,
     ShopConfigError,
     ShopTemporaryError,
     UnexpectedResponse,
 )
-from integrations.prestashop.parsing import parse_xml
+from integrations.prestashop.parsing import parse_body, parse_xml
 from integrations.prestashop.transport import Transport
 from tests.test_client_helpers import (
     API,
     BASIC,
+    JSON,
     KEY,
     XML,
     add_stock_list,
@@ -151,13 +154,63 @@ def test_an_entity_bomb_is_refused_without_expanding(rsps):
     [
         b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b"<prestashop>&x;</prestashop>",
-        b"\xef\xbb\xbf  <!doctype prestashop><prestashop/>",
+        b"\xef\xbb\xbf  <!DOCTYPE prestashop><prestashop/>",
         b'<!DOCTYPE prestashop SYSTEM "http://evil.example/x.dtd"><prestashop/>',
+        # A comment holding something like a tag before the DOCTYPE fooled the old regex.
+        b'<?xml version="1.0"?><!-- <a --><!DOCTYPE p [<!ENTITY x "y">]><prestashop>&x;'
+        b"</prestashop>",
+        b'<?pi <b?><!DOCTYPE p [<!ENTITY x "y">]><prestashop>&x;</prestashop>',
+        b'<?xml version="1.0" encoding="windows-1250"?><!-- <a --><!DOCTYPE p [<!ENTITY x "y">]>'
+        b"<prestashop>&x;</prestashop>",
     ],
 )
 def test_any_doctype_or_entity_declaration_is_refused(body):
-    with pytest.raises(UnexpectedResponse, match="declares a DTD or entities"):
+    with pytest.raises(UnexpectedResponse, match="declares a DTD or entities") as caught:
         parse_xml(body)
+
+    assert caught.value.kind == Failure.DOCTYPE
+
+
+def test_a_lowercase_doctype_is_not_xml_and_is_refused_as_broken():
+    with pytest.raises(UnexpectedResponse, match="XML is broken") as caught:
+        parse_xml(b"\xef\xbb\xbf  <!doctype prestashop><prestashop/>")
+
+    assert caught.value.kind == Failure.BROKEN_BODY
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        pytest.param(JSON, "[" * 200_000 + "]" * 200_000, id="json-200000-deep"),
+        pytest.param(JSON, '{"a":' * 65 + "1" + "}" * 65, id="json-65-deep"),
+        pytest.param(XML, "<prestashop>" + "<a>" * 300 + "</a>" * 300 + "</prestashop>", id="xml"),
+    ],
+)
+def test_a_body_nested_deeper_than_any_webservice_reply_is_refused(rsps, content_type, body):
+    add_stock_list(rsps, body, content_type=content_type)
+
+    with pytest.raises(UnexpectedResponse) as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.kind == Failure.OVER_LIMITS
+    assert "deeper than 64 levels" in str(caught.value) or "Excessive depth" in str(caught.value)
+
+
+def test_a_flat_json_body_with_more_values_than_any_page_is_refused_before_decoding(rsps):
+    add_stock_list(rsps, "[" + "[]," * 500_000 + "[]]")
+
+    with pytest.raises(UnexpectedResponse, match="more than 500000 values") as caught:
+        client().fetch_stock([7])
+
+    assert caught.value.kind == Failure.OVER_LIMITS
+
+
+def test_brackets_inside_json_strings_do_not_count_as_nesting():
+    body = json.dumps({"stock_availables": [{"location": "[[[[{{{{" * 100, "q": '\\"['}]})
+
+    document = parse_body(body.encode(), JSON)
+
+    assert document["stock_availables"][0]["location"].startswith("[[[[")
 
 
 def test_doctype_text_inside_a_value_is_only_data():

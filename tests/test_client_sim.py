@@ -5,12 +5,15 @@ PHP >= 8.1 quirk of reference §3.3) unless it is about a version-only behaviour
 """
 
 import contextlib
+import time
 from dataclasses import asdict, replace
 
 import pytest
 import requests
 
 from integrations.prestashop import (
+    NO_RETRIES,
+    Failure,
     PrestaShopClient,
     RateLimited,
     ShopConfigError,
@@ -23,6 +26,7 @@ from integrations.prestashop import (
 )
 from integrations.prestashop.access import NO_COMBINATIONS, NO_PATCH, NO_STOCK_READ, NO_STOCK_WRITE
 from prestashop_sim.auth import ApiKey, default_keys, full_permissions
+from tests.test_client_helpers import retrying
 
 V17 = pytest.param(("1.7.8.11", False), id="ps1.7")
 V8 = pytest.param(("8.1.7", False), id="ps8-strings")
@@ -68,6 +72,7 @@ def connect():
     with contextlib.ExitStack() as stack:
 
         def connect(sim, key=None, **options):
+            options.setdefault("retry", NO_RETRIES)
             client = PrestaShopClient(sim.url, key or sim.key, **options)
             stack.callback(client.close)
             return client
@@ -440,11 +445,13 @@ def test_a_maintenance_page_is_temporary(shop, connect):
     assert "Maintenance" in str(caught.value)
 
 
-def test_a_dropped_connection_is_temporary(shop, connect):
+def test_a_dropped_connection_is_temporary_and_its_answer_lost(shop, connect):
     shop.faults.add("drop", count=1)
 
-    with pytest.raises(ShopTemporaryError, match="cannot connect"):
+    with pytest.raises(ShopTemporaryError, match="broke before the whole answer") as caught:
         connect(shop).fetch_stock([7])
+
+    assert (caught.value.kind, caught.value.answer_lost) == (Failure.CONNECTION_LOST, True)
 
 
 def test_a_hanging_shop_times_out_as_temporary(shop, connect):
@@ -560,3 +567,87 @@ def test_a_deleted_product_is_missing_and_its_row_cannot_be_written(shop, connec
     assert read.missing_products == frozenset({8})
     assert set(read.rows) == {(7, 0), (7, 31), (7, 32)}
     assert (caught.value.stock_id, caught.value.status, caught.value.codes) == (24, 404, [92])
+
+
+# -- retries -------------------------------------------------------------------------------
+
+
+def test_a_server_error_is_retried_once_and_the_read_succeeds(shop, connect):
+    shop.faults.add("http_error", status=502, count=1)
+    sleeps = []
+
+    read = connect(shop, retry=retrying(sleeps)).fetch_stock([7])
+
+    assert read.rows == sim_rows(shop, [7])
+    assert read.requests == 2
+    assert requests_by(shop) == {"GET stock_availables 502": 1, "GET stock_availables 200": 1}
+    assert sleeps == [1.0]
+
+
+@pytest.mark.parametrize("kind", ["truncated", "malformed", "maintenance"])
+def test_a_broken_or_foreign_reply_is_read_again(shop, connect, kind):
+    shop.faults.add(kind, count=1)
+
+    read = connect(shop, retry=retrying([])).fetch_stock([7, 8])
+
+    assert read.rows == sim_rows(shop, [7, 8])
+    assert read.requests == 2
+
+
+def test_an_entity_bomb_is_not_asked_for_again(shop, connect):
+    shop.faults.add("entity_bomb", count=2)
+
+    with pytest.raises(UnexpectedResponse):
+        connect(shop, retry=retrying([])).fetch_stock([7])
+
+    assert requests_by(shop) == {"GET stock_availables 200": 1}
+
+
+def test_a_shop_that_keeps_limiting_spends_the_429_budget_and_raises(start, connect):
+    sim = start(section9=True, rate_limit=1, rate_window=30, clock=lambda: 1000.0)
+    limiter, sleeps = RecordingLimiter(), []
+    client = connect(sim, limiter=limiter, retry=retrying(sleeps, rate_limited_retries=2))
+    client.fetch_stock([7])
+
+    with pytest.raises(RateLimited) as caught:
+        client.fetch_stock([8])
+
+    assert caught.value.attempts == 3
+    assert sleeps == [30.0, 30.0]
+    assert limiter.backoffs == [30.0, 30.0, 30.0]
+    assert sim.counters()["rate_limited"] == 3
+
+
+def test_a_dropped_write_is_sent_again_and_its_row_reported_uncertain(shop, connect):
+    client = connect(shop, retry=retrying([]))
+    row = client.fetch_stock([8]).rows[(8, 0)]
+    shop.faults.add("drop", count=1, methods={"PUT", "PATCH"})
+
+    echoed = client.write_quantity(row, 40)
+
+    assert echoed.quantity == 40 == shop.quantity(row.id)
+    assert client.uncertain_rows == {row.id}
+
+
+@pytest.mark.parametrize("shop_kind", [V8], indirect=True)
+def test_a_write_that_timed_out_can_land_late_over_a_newer_value_so_its_row_is_uncertain(
+    shop, connect
+):
+    client = connect(shop, timeout=(1.0, 0.2), retry=retrying([]))
+    row = client.fetch_stock([8]).rows[(8, 0)]
+    shop.faults.add("hang", seconds=1.0, count=1, methods={"PATCH"})
+
+    client.write_quantity(row, 40)  # times out, is retried and lands
+    client.write_quantity(replace(row, quantity=40), 41)  # a newer value
+    wait_for_answers(shop, "PATCH stock_availables 200", 3)  # the first PATCH lands now
+
+    assert shop.quantity(row.id) == 40  # the late first write overwrote 41
+    assert client.uncertain_rows == {row.id}  # which is why the caller must read it again
+
+
+def wait_for_answers(sim, key, count, timeout=10.0):
+    """Wait until the simulator has answered `count` requests counted under `key`."""
+    deadline = time.monotonic() + timeout
+    while requests_by(sim).get(key, 0) < count:
+        assert time.monotonic() < deadline, requests_by(sim)
+        time.sleep(0.02)

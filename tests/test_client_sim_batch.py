@@ -5,7 +5,7 @@ import contextlib
 
 import pytest
 
-from integrations.prestashop import BatchRowRefused, PrestaShopClient, StockRow
+from integrations.prestashop import NO_RETRIES, BatchRowRefused, PrestaShopClient, StockRow
 
 ITEMS = [
     {"reference": "A", "quantity": 4, "location": "B-07", "out_of_stock": 1},
@@ -32,6 +32,7 @@ def connect():
     with contextlib.ExitStack() as stack:
 
         def connect(sim, base=None, **options):
+            options.setdefault("retry", NO_RETRIES)
             client = PrestaShopClient(base or sim.url, sim.key, **options)
             stack.callback(client.close)
             return client

@@ -166,7 +166,19 @@ def test_without_secret_key_and_debug_off_the_process_refuses_to_start(tmp_path)
     env = {"DEBUG": "0", "INVSYNC_VAR_DIR": str(tmp_path)}
     result = run_manage(["check"], env)
     assert result.returncode == 1
-    assert "ImproperlyConfigured: SECRET_KEY is required when DEBUG is off" in result.stderr
+    # One line that says what to set, no traceback (manage.py).
+    assert result.stderr.startswith("manage.py: SECRET_KEY is required when DEBUG is off")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_malformed_setting_is_named_in_one_line_without_a_traceback(tmp_path):
+    env = {"INVSYNC_INSECURE_DEV_KEY": "1", "INVSYNC_VAR_DIR": str(tmp_path)}
+    result = run_manage(["check"], {**env, "INVSYNC_SYNC_CHUNK_SIZE": "dużo"})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "manage.py: INVSYNC_SYNC_CHUNK_SIZE='dużo' is not a whole number. "
+        "See README.md, section Settings."
+    ]
 
 
 def test_the_placeholder_secret_key_of_env_example_is_refused(tmp_path):

@@ -1,5 +1,6 @@
 """Full-sync runs without a shop: splitting, one active run, counters, final status, ETA."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from integrations.engine import estimates, periodic, runs
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
 from integrations.prestashop import RateLimited, ShopConfigError, ShopTemporaryError
-from integrations.tasks import retry_delay
+from integrations.tasks import next_retry
 
 pytestmark = pytest.mark.both_databases
 
@@ -37,6 +38,19 @@ def test_full_sync_splits_links_into_chunks_and_enqueues_them_after_commit(
     )
     assert len(callbacks) == 1
     assert callbacks[0].args == (run.pk,)
+
+
+def test_a_broker_outage_at_a_sync_start_logs_one_line_and_leaves_the_chunks_unsent(
+    linked, broker_down, caplog, django_capture_on_commit_callbacks
+):
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+
+    [record] = caplog.records
+    assert (record.levelname, record.exc_info) == ("WARNING", None)
+    assert "the broker failed: OperationalError: " in record.getMessage()
+    assert "\n" not in record.getMessage()
+    assert list(run.chunks.values_list("task_id", flat=True)) == ["", "", ""]  # sent later
 
 
 def test_a_second_request_gets_the_run_in_progress(linked, django_capture_on_commit_callbacks):
@@ -86,17 +100,21 @@ def test_an_integration_that_cannot_sync_refuses_a_full_sync(
 def test_counters_add_up_as_chunks_finish_and_the_last_one_sets_the_status(
     linked, django_capture_on_commit_callbacks
 ):
+    from integrations.engine.leases import add_chunk_counts
+
     with django_capture_on_commit_callbacks(execute=False):
         run = tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
     chunks = list(run.chunks.order_by("index"))
-    runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))
-    runs.finish_chunk(chunks[0].pk, SyncResult(processed=4, requests=3))  # redelivered
+    add_chunk_counts(chunks[0].pk, run.pk, requests=3)
+    runs.finish_chunk(chunks[0].pk)
+    runs.finish_chunk(chunks[0].pk)  # redelivered
     run.refresh_from_db()
     assert (run.chunks_done, run.processed, run.requests, run.status) == (1, 4, 3, "queued")
-    runs.finish_chunk(chunks[1].pk, SyncResult(processed=4, requests=2))
+    add_chunk_counts(chunks[1].pk, run.pk, requests=2)
+    runs.finish_chunk(chunks[1].pk)
     runs.fail_chunk(chunks[2].pk, RateLimited("Too many requests", retry_after=None))
     run.refresh_from_db()
-    assert (run.chunks_done, run.processed, run.failed) == (3, 10, 2)
+    assert (run.chunks_done, run.processed, run.failed, run.requests) == (3, 8, 2, 5)
     assert run.status == SyncRun.Status.DONE_WITH_ERRORS
     assert run.error == (
         "Sklep ogranicza liczbę zapytań (HTTP 429); synchronizacja spróbuje ponownie później. "
@@ -127,12 +145,16 @@ def test_a_chunk_of_a_stopped_integration_fails_without_contacting_the_shop(
     assert "No key." in chunk.error
 
 
-def test_estimate_without_history_is_derived_from_the_rate_limit(linked):
-    Integration.objects.filter(pk=linked.pk).update(requests_per_minute=60)
+@pytest.mark.parametrize(("batch_writes", "seconds"), [("auto", 9.0), ("off", 16.0)])
+def test_estimate_without_history_is_derived_from_the_rate_limit(linked, batch_writes, seconds):
+    Integration.objects.filter(pk=linked.pk).update(
+        requests_per_minute=60, batch_writes=batch_writes
+    )
     linked.refresh_from_db()
     estimate = estimates.estimate(linked)
-    # 10 writes + 1 read at one request per second.
-    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, 11.0)
+    # Chunks of 4, 4 and 2 links, every row assumed to differ, one request per second: per
+    # chunk a read, a verifying re-read and one multi-row write (9) or one write a row (16).
+    assert (estimate.products, estimate.chunks, estimate.seconds) == (10, 3, seconds)
     assert estimate.from_history is False
 
 
@@ -152,14 +174,21 @@ def test_estimate_uses_the_throughput_of_finished_runs(linked):
     assert estimate.from_history is True
 
 
-def test_retry_delay_follows_the_error_type():
-    assert retry_delay(RateLimited("429", retry_after=7), 0) == 7
-    assert retry_delay(RateLimited("429", retry_after=None), 2) == 60
-    assert retry_delay(RateLimited("429", retry_after=None), 3) is None
-    assert retry_delay(ShopConfigError("401"), 0) is None
-    delays = [retry_delay(ShopTemporaryError("503"), n) for n in range(5)]
+def test_429s_and_other_temporary_failures_spend_separate_budgets(settings):
+    settings.INVSYNC_RETRY_AFTER_MAX = 900
+    assert next_retry(RateLimited("429", retry_after=7), None) == (7, {"rate_limited": 1})
+    assert next_retry(RateLimited("429", retry_after=None), {"rate_limited": 2})[0] == 60
+    assert next_retry(RateLimited("429"), {"rate_limited": 3}) == (None, {"rate_limited": 3})
+    assert next_retry(ShopConfigError("401"), None) == (None, {})
+    spent, delays = {"rate_limited": 3}, []
+    for _ in range(5):  # five 503s after three 429s: the 429s took nothing from them
+        delay, spent = next_retry(ShopTemporaryError("503"), spent)
+        delays.append(delay)
     assert all(0 <= delay <= 5 * 2**n for n, delay in enumerate(delays))
-    assert retry_delay(ShopTemporaryError("503"), 5) is None
+    assert spent == {"rate_limited": 3, "temporary": 5}
+    assert next_retry(ShopTemporaryError("503"), spent)[0] is None
+    # A 429 asking for an hour waits INVSYNC_RETRY_AFTER_MAX at most.
+    assert next_retry(RateLimited("429", retry_after=3600), None)[0] == 900
 
 
 def test_old_log_entries_are_pruned(linked, settings):
@@ -207,12 +236,12 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
     assert (run.status, run.total, run.processed, run.changed, run.failed) == (
         SyncRun.Status.DONE, 2000, 2000, 200, 0,
     )  # fmt: skip
-    assert shop_writes(shop) == 200
+    # Per chunk of 500: one range read, the 50 rows that differ in one multi-row write (the
+    # size a new integration starts with), one re-read of the writes.
+    assert shop_writes(shop) == 4
     assert {shop.quantity(rows[p.pk]) for p in drifted} == {4}
-    # Per chunk: ceil(500 / 250 ids per request) diff reads and one re-read of the writes.
-    per_chunk = -(-500 // 250)
-    assert shop_reads(shop) <= 4 * per_chunk + 4
-    assert run.requests == shop.counters()["total"]
+    assert shop_reads(shop) == 4 * 2
+    assert run.requests == shop.counters()["total"] == 4 * 3
     assert not ProductLink.objects.filter(dirty=True).exists()
     assert ProductLink.objects.filter(ps_stock_id__isnull=True).count() == 0
 
@@ -221,4 +250,4 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
         again = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.COMMAND)
     run_chunks(again)
     assert (again.status, again.changed, shop_writes(shop)) == (SyncRun.Status.DONE, 0, 0)
-    assert shop_reads(shop) <= 4 * per_chunk
+    assert shop_reads(shop) == again.requests == 4  # one read per chunk

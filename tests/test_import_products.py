@@ -132,3 +132,69 @@ def test_a_file_without_the_required_columns_is_refused(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         run_import(str(tmp_path / "missing.csv"))
+
+
+def test_a_quantity_above_the_limit_is_refused_with_its_row(tmp_path, warehouse):
+    path = write_csv(
+        tmp_path,
+        "sku,name,ean,quantity,warehouse\n"
+        "A,Produkt A,,2147483647,MAG\n"
+        "B,Produkt B,,2147483648,MAG\n",
+    )
+
+    with pytest.raises(CommandError) as failure:
+        run_import(path)
+
+    assert str(failure.value).splitlines()[1:] == [
+        "Row 3: the quantity 2147483648 is above the limit of 2,147,483,647."
+    ]
+    assert (Product.objects.count(), StockMovement.objects.count()) == (0, 0)
+
+
+def test_a_quantity_that_would_push_a_held_balance_past_the_limit_is_refused(
+    tmp_path, make_product, warehouse, receive_stock
+):
+    receive_stock(warehouse, {make_product("A", name="Produkt A"): 2147483000})
+    path = write_csv(tmp_path, "sku,name,ean,quantity,warehouse\nA,Produkt A,,648,MAG\n")
+
+    with pytest.raises(CommandError) as failure:
+        run_import(path)
+
+    assert str(failure.value).splitlines()[1:] == [
+        "Row 2: A already has 2147483000 in MAG; adding 648 would pass the limit of 2,147,483,647."
+    ]
+    assert StockMovement.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        pytest.param(
+            'sku,name,ean\nA,"Kubek,\nB,Talerz,\n',
+            "Row 2: too few values (2, the header has 3 columns). A quotation mark opened on "
+            "this row is not closed: the row runs on to line 3.",
+            id="unclosed-quote",
+        ),
+        pytest.param(
+            "sku,name,ean\nA,Kub\x00ek,\n",
+            "Row 2: contains a NUL character; is this a CSV text file?",
+            id="nul",
+        ),
+        pytest.param(
+            f"sku,name,ean\nA,{'x' * 200_000},\n",
+            "Row 2: a value is longer than 1000 characters.",
+            id="oversized",
+        ),
+    ],
+)
+def test_a_malformed_file_is_refused_with_the_row_and_nothing_is_imported(tmp_path, text, error):
+    path = write_csv(tmp_path, text)
+
+    with pytest.raises(CommandError) as failure:
+        run_import(path)
+
+    assert str(failure.value).splitlines() == [
+        f"1 error in {path}, nothing was imported:",
+        error,
+    ]
+    assert Product.objects.count() == 0

@@ -104,3 +104,47 @@ def test_documents_created_at_once_get_different_numbers(make_product, warehouse
     assert len(set(numbers)) == 4
     assert [n.rsplit("/", 1)[1] for n in numbers] == ["0001", "0002", "0003", "0004"]
     assert DocumentCounter.objects.get(kind="WZ").last == 4
+
+
+def test_transfers_in_opposite_directions_at_once_both_pass_without_deadlock(
+    make_product, make_warehouse, receive_stock, make_document, admin_user
+):
+    first, second = make_warehouse("MAG"), make_warehouse("SKL")
+    products = [make_product() for _ in range(3)]
+    receive_stock(first, dict.fromkeys(products, 10))
+    receive_stock(second, dict.fromkeys(products, 10))
+    there = make_document("MM", first, [(p, 4) for p in products], target_warehouse=second)
+    back = make_document("MM", second, [(p, 3) for p in products], target_warehouse=first)
+
+    outcomes = race(
+        lambda: services.approve(there, user=admin_user),
+        lambda: services.approve(back, user=admin_user),
+    )
+
+    assert all(isinstance(o, Document) for o in outcomes), outcomes
+    levels = StockLevel.objects.filter(product__in=products)
+    assert sorted({(lvl.warehouse.code, lvl.quantity) for lvl in levels}) == [
+        ("MAG", 9),
+        ("SKL", 11),
+    ]
+    assert ledger_mismatches() == []
+
+
+def test_a_transfer_and_an_issue_exceeding_the_source_together_cannot_both_pass(
+    make_product, make_warehouse, receive_stock, make_document, admin_user
+):
+    source, target = make_warehouse("MAG"), make_warehouse("SKL")
+    product = make_product()
+    receive_stock(source, {product: 10})
+    transfer = make_document("MM", source, [(product, 6)], target_warehouse=target)
+    issue = make_document("WZ", source, [(product, 7)])
+
+    outcomes = race(
+        lambda: services.approve(transfer, user=admin_user),
+        lambda: services.approve(issue, user=admin_user),
+    )
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["Document", "InsufficientStock"]
+    total = sum(StockLevel.objects.filter(product=product).values_list("quantity", flat=True))
+    assert total in (10, 3)  # the transfer keeps the units, the issue takes 7 away
+    assert ledger_mismatches() == []

@@ -1,4 +1,5 @@
-"""Random sequences of approvals and cancellations keep the ledger consistent."""
+"""Random sequences of approvals and cancellations, over two warehouses and up to the limit,
+keep the ledger consistent."""
 
 import pytest
 from django.db import transaction
@@ -6,63 +7,100 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warehouse import services
-from warehouse.exceptions import InsufficientStock
+from warehouse.bounds import MAX_QUANTITY
+from warehouse.exceptions import InsufficientStock, StockLimitExceeded
 from warehouse.models import Product, StockLevel, Warehouse
-from warehouse.selectors import ledger_mismatches
+from warehouse.selectors import ledger_mismatches, stray_movements, unbalanced_transfers
 
 PRODUCTS = 3
+WAREHOUSES = 2
 SIGN = {"PZ": 1, "IN": 1, "WZ": -1, "OUT": -1}
+KINDS = ["PZ", "IN", "WZ", "OUT", "INW", "MM"]
 
-lines = st.dictionaries(
-    st.integers(0, PRODUCTS - 1), st.integers(0, 8), min_size=1, max_size=PRODUCTS
+quantity = st.one_of(st.integers(0, 8), st.just(MAX_QUANTITY - 3))
+lines = st.dictionaries(st.integers(0, PRODUCTS - 1), quantity, min_size=1, max_size=PRODUCTS)
+new_document = st.tuples(
+    st.just("new"), st.sampled_from(KINDS), st.integers(0, WAREHOUSES - 1), lines
 )
-new_document = st.tuples(st.just("new"), st.sampled_from(["PZ", "IN", "WZ", "OUT", "INW"]), lines)
-cancellation = st.tuples(st.just("cancel"), st.integers(0, 20), st.none())
+cancellation = st.tuples(st.just("cancel"), st.integers(0, 20), st.none(), st.none())
 steps = st.lists(st.one_of(new_document, cancellation), min_size=1, max_size=12)
 
 
-def expected_after(kind, quantities, balances):
-    """The balances a correct ledger has after approving the document."""
+def expected_after(kind, source, quantities, balances):
+    """The balances {(warehouse, product): quantity} a correct ledger has after approval."""
     result = dict(balances)
     for index, quantity in quantities.items():
-        result[index] = quantity if kind == "INW" else result[index] + SIGN[kind] * quantity
+        if kind == "INW":
+            result[source, index] = quantity
+        elif kind == "MM":
+            result[source, index] -= quantity
+            result[1 - source, index] += quantity
+        else:
+            result[source, index] += SIGN[kind] * quantity
     return result
 
 
-def apply_step(step, products, warehouse, approved, balances):
-    """Perform one step; return the balances the ledger must show afterwards."""
-    action, kind_or_index, quantities = step
-    if action == "cancel":
-        if not approved:
-            return balances
-        document, reverse = approved[kind_or_index % len(approved)]
-        try:
+def refusal_for(after) -> type | None:
+    """What the ledger must raise for these balances: shortage first, then the limit."""
+    if min(after.values()) < 0:
+        return InsufficientStock
+    if max(after.values()) > MAX_QUANTITY:
+        return StockLimitExceeded
+    return None
+
+
+def cancel_step(index, approved, balances):
+    if not approved:
+        return balances
+    document, reverse = approved[index % len(approved)]
+    after = {key: balances[key] + reverse.get(key, 0) for key in balances}
+    expected = refusal_for(after)
+    if expected:
+        with pytest.raises(expected):
             services.cancel(document, user=None)
-        except InsufficientStock:
-            assert any(balances[i] + delta < 0 for i, delta in reverse.items())
-            return balances
-        approved.remove((document, reverse))
-        return {i: balances[i] + reverse.get(i, 0) for i in balances}
-    if kind_or_index != "INW":
+        return balances
+    services.cancel(document, user=None)
+    approved.remove((document, reverse))
+    return after
+
+
+def new_step(kind, source, quantities, context, approved, balances):
+    products, warehouses = context
+    if kind != "INW":
         quantities = {i: q or 1 for i, q in quantities.items()}
     document = services.create_document(
-        kind_or_index, warehouse, [(products[i], q) for i, q in quantities.items()]
+        kind,
+        warehouses[source],
+        [(products[i], q) for i, q in quantities.items()],
+        target_warehouse=warehouses[1 - source] if kind == "MM" else None,
     )
-    after = expected_after(kind_or_index, quantities, balances)
-    try:
-        services.approve(document, user=None)
-    except InsufficientStock:
-        assert any(value < 0 for value in after.values())
+    after = expected_after(kind, source, quantities, balances)
+    expected = refusal_for(after)
+    if expected:
+        with pytest.raises(expected):
+            services.approve(document, user=None)
         return balances
-    assert all(value >= 0 for value in after.values())
-    approved.append((document, {i: balances[i] - after[i] for i in balances}))
+    services.approve(document, user=None)
+    approved.append((document, {key: balances[key] - after[key] for key in balances}))
     return after
+
+
+def ledger_balances(products, warehouses):
+    rows = StockLevel.objects.filter(warehouse__in=warehouses).values_list(
+        "warehouse_id", "product_id", "quantity"
+    )
+    found = {(w, p): q for w, p, q in rows}
+    return {
+        (wi, pi): found.get((w.pk, p.pk), 0)
+        for wi, w in enumerate(warehouses)
+        for pi, p in enumerate(products)
+    }
 
 
 @pytest.mark.django_db
 @pytest.mark.both_databases
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -70,19 +108,17 @@ def apply_step(step, products, warehouse, approved, balances):
 def test_random_approvals_and_cancellations_keep_balances_equal_to_movements(steps):
     # Each example runs in its own savepoint, rolled back at the end, so examples share nothing.
     with transaction.atomic():
-        warehouse = Warehouse.objects.create(code="P", name="Property")
+        warehouses = [Warehouse.objects.create(code=f"P{i}", name="Property") for i in range(2)]
         products = [Product.objects.create(sku=f"P-{i}", name=f"P {i}") for i in range(PRODUCTS)]
-        balances = dict.fromkeys(range(PRODUCTS), 0)
+        balances = {(w, p): 0 for w in range(WAREHOUSES) for p in range(PRODUCTS)}
         approved = []
-        for step in steps:
-            balances = apply_step(step, products, warehouse, approved, balances)
-            actual = {
-                products.index(level.product): level.quantity
-                for level in StockLevel.objects.filter(warehouse=warehouse).select_related(
-                    "product"
-                )
-            }
-            assert {i: actual.get(i, 0) for i in range(PRODUCTS)} == balances
-            assert min(balances.values()) >= 0
-            assert ledger_mismatches() == []
+        for action, kind_or_index, source, quantities in steps:
+            if action == "cancel":
+                balances = cancel_step(kind_or_index, approved, balances)
+            else:
+                context = (products, warehouses)
+                balances = new_step(kind_or_index, source, quantities, context, approved, balances)
+            assert ledger_balances(products, warehouses) == balances
+            assert 0 <= min(balances.values()) <= max(balances.values()) <= MAX_QUANTITY
+        assert (ledger_mismatches(), unbalanced_transfers(), stray_movements()) == ([], [], [])
         transaction.set_rollback(True)

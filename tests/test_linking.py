@@ -228,7 +228,7 @@ def test_import_links_creates_every_link_of_a_good_file(tmp_path, make_integrati
 
 @pytest.mark.django_db
 @pytest.mark.both_databases
-def test_import_links_with_errors_on_two_rows_reports_both_and_imports_nothing(
+def test_import_links_with_errors_on_three_rows_reports_each_and_imports_nothing(
     tmp_path, make_integration, make_links, ledger
 ):
     integration = make_integration()
@@ -239,16 +239,18 @@ def test_import_links_with_errors_on_two_rows_reports_both_and_imports_nothing(
         "SKU-A,10,0\n"
         "GHOST,11,0\n"
         "SHIRT-S,15,150\n"
-        "TAKEN,16,abc\n",
+        "TAKEN,16,abc\n"
+        "SHIRT-M,2147483648,0\n",
     )
 
     with pytest.raises(CommandError) as error:
         run("import_links", path)
 
     assert str(error.value).splitlines() == [
-        f"2 errors in {path}, nothing was imported:",
+        f"3 errors in {path}, nothing was imported:",
         "Row 3: no product with SKU GHOST.",
-        "Row 5: ps_combination_id must be a whole number of at least 0 (or empty).",
+        "Row 5: ps_combination_id must be a whole number from 0 to 2147483647 (or empty).",
+        "Row 6: ps_product_id must be a whole number from 1 to 2147483647.",
     ]
     assert list(ProductLink.objects.values_list("product__sku", flat=True)) == ["OLD-LINK"]
 

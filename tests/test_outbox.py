@@ -11,6 +11,7 @@ from django.utils import timezone
 from integrations import tasks
 from integrations.engine import outbox
 from integrations.models import Integration, ProductLink
+from tests.fixtures.integrations import CLOSED_BROKER_URL, broker_pointed_at
 from warehouse import services
 from warehouse.exceptions import InsufficientStock
 from warehouse.models import Document
@@ -168,9 +169,9 @@ def test_release_frees_only_the_tokens_claims(shop_links):
     assert ProductLink.objects.filter(claimed_by="b").count() == 1
 
 
-def test_reaper_frees_claims_older_than_the_claim_lifetime(shop_links, settings):
+def test_reaper_frees_claims_whose_lease_was_not_renewed(shop_links, settings):
     integration, products, links = shop_links
-    settings.INVSYNC_CLAIM_TIMEOUT = 60
+    settings.INVSYNC_LEASE_TIMEOUT = 60
     outbox.mark([p.pk for p in products])
     outbox.claim(integration, limit=10, token="gone")
     ProductLink.objects.filter(pk=links[0].pk).update(
@@ -194,16 +195,36 @@ def test_pending_integrations_skip_halted_disabled_and_pulling_ones(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enqueue_failure_is_logged_and_the_approval_commits(
-    make_integration, make_links, make_product, warehouse, receive_stock, broker_down, caplog
+def test_a_broker_outage_at_approval_logs_one_line_and_keeps_the_marks(
+    make_integration, make_links, make_product, warehouse, receive_stock, caplog
 ):
+    from invsync.celery import app
+
     product = make_product()
-    link = make_links(make_integration(), [(product, 1)])[0]
-    with caplog.at_level(logging.WARNING, logger="integrations.sync"):
+    integration = make_integration(name="Sklep Główny", api_key="SECRETKEY" * 3)
+    link = make_links(integration, [(product, 1)])[0]
+    with broker_pointed_at(app, CLOSED_BROKER_URL), caplog.at_level(logging.WARNING):
         receive_stock(warehouse, {product: 3})
-    assert fresh(link).dirty is True
-    assert Document.objects.get().status == Document.Status.APPROVED
-    assert "could not enqueue the drain" in caplog.text
+
+    [record] = caplog.records  # nothing else logged either (Celery, kombu, Django)
+    line = record.getMessage()
+    assert (record.levelname, record.exc_info, record.exc_text) == ("WARNING", None, None)
+    assert "\n" not in line
+    assert f"integration={integration.pk} (Sklep Główny)" in line
+    assert "the broker failed: OperationalError: " in line
+    assert line.endswith("Connection refused. Its marks are kept; the periodic drain syncs them.")
+    assert "SECRETKEY" not in caplog.text
+    assert "Traceback" not in caplog.text
+    assert (fresh(link).dirty, Document.objects.get().status) == (True, Document.Status.APPROVED)
+    assert outbox.pending_integration_ids() == [integration.pk]  # the periodic drain sends it
+
+
+def test_broker_failure_is_one_line_with_the_class_and_no_credentials():
+    error = ConnectionError("Cannot connect to\namqp://invsync:s3cret@rabbit:5672//: refused")
+
+    assert tasks.broker_failure(error) == (
+        "ConnectionError: Cannot connect to amqp://***@rabbit:5672//: refused"
+    )
 
 
 @pytest.mark.postgres_only
@@ -243,7 +264,7 @@ def test_the_periodic_drain_sends_one_drain_per_integration_with_due_marks(
     make_links(idle, [(products[0], 9)])
     outbox.mark([products[0].pk], integration_ids=[integration.pk])
     outbox.claim(integration, limit=10, token="gone")
-    settings.INVSYNC_CLAIM_TIMEOUT = 60
+    settings.INVSYNC_LEASE_TIMEOUT = 60
     ProductLink.objects.filter(claimed_by="gone").update(
         claimed_at=timezone.now() - timedelta(minutes=2)
     )

@@ -119,8 +119,7 @@ def test_a_chunk_of_a_stopped_integration_fails_without_a_request(
     with django_capture_on_commit_callbacks(execute=False):
         run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
     first, second = run.chunks.order_by("index")
-    with pytest.raises(ShopConfigError):
-        runs.sync_chunk(first.pk)
+    assert isinstance(runs.sync_chunk(first.pk).error, ShopConfigError)
     runs.fail_chunk(first.pk, "401")  # what the task does when it gives up
     shop.reset_counters()
     runs.sync_chunk(second.pk)
@@ -140,22 +139,29 @@ def test_a_shop_that_ignores_the_filter_writes_nothing(dirty_pair, shop):
     assert [link.state for link in links_of(integration)] == ["failing", "failing"]
 
 
-def test_a_write_accepted_but_not_applied_leaves_the_link_failing(dirty_pair, shop, translation_en):
+@pytest.mark.parametrize(
+    ("batch_writes", "failing_links"), [("off", 1), ("auto", 2)], ids=["single", "multi-row"]
+)
+def test_a_write_accepted_but_not_applied_leaves_the_link_failing(
+    dirty_pair, shop, translation_en, batch_writes, failing_links
+):
     integration, products, rows = dirty_pair
+    Integration.objects.filter(pk=integration.pk).update(batch_writes=batch_writes)
+    # One request is accepted but not applied: one row alone, or both rows in one request.
     shop.faults.add("not_applied", count=1, methods={"PUT", "PATCH"})
 
     result = drain.drain(integration.pk)
 
     links = links_of(integration)
-    assert (result.changed, result.failed) == (1, 1)
+    assert (result.changed, result.failed) == (2 - failing_links, failing_links)
     failing = [link for link in links if link.state == ProductLink.State.FAILING]
-    assert len(failing) == 1
-    assert failing[0].dirty is True
-    assert failing[0].last_error.startswith("accepted but not applied")
-    entry = SyncLogEntry.objects.get(outcome=SyncLogEntry.Outcome.NOT_APPLIED)
-    assert entry.link_id == failing[0].pk
+    assert len(failing) == failing_links
+    assert all(link.dirty for link in failing)
+    assert all(link.last_error.startswith("accepted but not applied") for link in failing)
+    entries = SyncLogEntry.objects.filter(outcome=SyncLogEntry.Outcome.NOT_APPLIED)
+    assert sorted(entries.values_list("link_id", flat=True)) == [link.pk for link in failing]
     # The next pass (once its backoff is over) writes it for real.
-    ProductLink.objects.filter(pk=failing[0].pk).update(next_attempt_at=None)
+    ProductLink.objects.filter(pk__in=[link.pk for link in failing]).update(next_attempt_at=None)
     drain.drain(integration.pk)
     assert [shop.quantity(rows[p.pk]) for p in products] == [5, 3]
 
@@ -209,7 +215,7 @@ def test_a_row_deleted_between_the_read_and_the_write_breaks_its_link_and_the_re
 def test_failures_with_different_reasons_and_attempts_are_each_recorded_in_one_update(
     db, make_integration, make_product, make_links, django_assert_num_queries
 ):
-    from integrations.engine import recording
+    from integrations.engine import failures
 
     integration = make_integration()
     links = make_links(integration, [(make_product(), n) for n in range(1, 5)], dirty=True)
@@ -219,7 +225,7 @@ def test_failures_with_different_reasons_and_attempts_are_each_recorded_in_one_u
     now = timezone.now()
 
     with django_assert_num_queries(1):
-        recording.mark_failures(links, reasons, state=ProductLink.State.FAILING, now=now)
+        failures.mark_failures(links, reasons, state=ProductLink.State.FAILING, now=now)
 
     stored = list(integration.links.order_by("pk"))
     assert [(link.state, link.failed_attempts, link.last_error) for link in stored] == [

@@ -7,7 +7,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
+from invsync.badges import badge
 from warehouse.admin_documents import DocumentAdmin  # noqa: F401 - registers the document admin
 from warehouse.admin_reservations import open_reservations_table, reserved_subquery
 from warehouse.models import Product, StockLevel, StockMovement, Warehouse
@@ -37,7 +39,7 @@ class StockLevelInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "ean", "active", "total_stock", "reserved", "available")
+    list_display = ("sku", "name", "ean", "active_badge", "total_stock", "reserved", "available")
     list_filter = ("active",)
     search_fields = ("sku", "name", "ean")
     readonly_fields = ("stock_summary", "open_reservations", "movement_history")
@@ -49,6 +51,12 @@ class ProductAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(_total_stock=Sum("stock_levels__quantity"), _reserved=reserved_subquery())
         )
+
+    @admin.display(description=_("active"), ordering="active")
+    def active_badge(self, obj):
+        if obj.active:
+            return badge(pgettext("product state", "active"), "ok")
+        return badge(pgettext("product state", "inactive"), "muted")
 
     @admin.display(description=_("stock, all warehouses"), ordering="_total_stock")
     def total_stock(self, obj):
@@ -101,7 +109,13 @@ class StockLevelAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "document", "product", "warehouse", "delta")
+    # The product as text that may wrap (Django keeps a foreign key on one line, and a long
+    # product name pushed the list past a 1,366 px screen).
+    list_display = ("created_at", "document", "product_text", "warehouse", "delta")
     list_filter = ("warehouse", "document__kind")
     search_fields = ("product__sku", "document__number")
     list_select_related = ("product", "warehouse", "document")
+
+    @admin.display(description=_("product"), ordering="product__sku")
+    def product_text(self, obj):
+        return str(obj.product)

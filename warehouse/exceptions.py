@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from invsync.csvfiles import FileRejected
+from warehouse.bounds import MAX_QUANTITY, limit_text
 
 
 class LedgerError(Exception):
@@ -56,6 +57,46 @@ class InsufficientStock(LedgerError):
         super().__init__(
             _("Not enough stock in warehouse %(warehouse)s: %(details)s.")
             % {"warehouse": warehouse_code, "details": details}
+        )
+
+
+@dataclass(frozen=True)
+class ExcessLine:
+    """One product that would go above the limit: what there is and what the document adds."""
+
+    product_id: int
+    sku: str
+    available: int
+    adding: int
+
+    @property
+    def result(self) -> int:
+        return self.available + self.adding
+
+    @property
+    def excess(self) -> int:
+        return self.result - MAX_QUANTITY
+
+
+class StockLimitExceeded(LedgerError):
+    """The operation would push stock above PrestaShop's limit; ``lines`` holds every product."""
+
+    def __init__(self, lines: list[ExcessLine], *, warehouse_code: str = ""):
+        self.lines = list(lines)
+        self.warehouse_code = warehouse_code
+        details = "; ".join(
+            _("%(sku)s: in stock %(available)d, adding %(adding)d, over the limit by %(excess)d")
+            % {
+                "sku": line.sku,
+                "available": line.available,
+                "adding": line.adding,
+                "excess": line.excess,
+            }
+            for line in self.lines
+        )
+        super().__init__(
+            _("Stock in warehouse %(warehouse)s would exceed the limit of %(limit)s: %(details)s.")
+            % {"warehouse": warehouse_code, "limit": limit_text(), "details": details}
         )
 
 

@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from invsync.csvfiles import numbered_rows
 from warehouse import services
+from warehouse.bounds import MAX_QUANTITY, limit_text
 from warehouse.exceptions import ImportRejected
-from warehouse.models import Document, Product, Warehouse
+from warehouse.models import Document, Product, StockLevel, Warehouse
 
 REQUIRED_COLUMNS = ("sku", "name", "ean")
 EAN_LENGTHS = (8, 12, 13, 14)
@@ -60,11 +61,8 @@ def import_products_csv(
 def _parse_rows(numbered: Iterable[tuple[int, dict]], default_warehouse: str) -> tuple[list, list]:
     rows, errors, seen = [], [], {}
     for number, raw in numbered:
-        row_errors = []
-        if None in raw:
-            row_errors.append(_("Row %(row)d: more values than columns.") % {"row": number})
-        values = {key: (value or "").strip() for key, value in raw.items() if key is not None}
-        row_errors += _value_errors(number, values)
+        values = {key: value.strip() for key, value in raw.items()}
+        row_errors = _value_errors(number, values)
         sku = values["sku"]
         if sku and sku in seen:
             row_errors.append(
@@ -72,12 +70,9 @@ def _parse_rows(numbered: Iterable[tuple[int, dict]], default_warehouse: str) ->
                 % {"row": number, "sku": sku, "first": seen[sku]}
             )
         seen.setdefault(sku, number)
-        quantity = _parse_quantity(values.get("quantity", ""))
-        if quantity is None:
-            row_errors.append(
-                _("Row %(row)d: the quantity %(value)s is not a whole number of 0 or more.")
-                % {"row": number, "value": values["quantity"]}
-            )
+        quantity, quantity_error = _parse_quantity(number, values.get("quantity", ""))
+        if quantity_error:
+            row_errors.append(quantity_error)
         code = values.get("warehouse", "") or default_warehouse
         if quantity and not code:
             row_errors.append(
@@ -110,17 +105,22 @@ def _value_errors(number: int, values: dict) -> list[str]:
     return errors
 
 
-def _parse_quantity(value: str) -> int | None:
-    """0 for an empty cell, the number for a whole number >= 0, None for anything else."""
+def _parse_quantity(number: int, value: str) -> tuple[int | None, str]:
+    """(quantity, "") for an empty cell (0) or a whole number within the limit, else
+    (None, the error)."""
     if not value:
-        return 0
+        return 0, ""
     if not (value.isascii() and value.isdigit()):
-        return None
-    return int(value)
+        message = _("Row %(row)d: the quantity %(value)s is not a whole number of 0 or more.")
+        return None, message % {"row": number, "value": value}
+    if int(value) > MAX_QUANTITY:
+        message = _("Row %(row)d: the quantity %(value)s is above the limit of %(limit)s.")
+        return None, message % {"row": number, "value": value, "limit": limit_text()}
+    return int(value), ""
 
 
 def _reference_errors(rows: list[ProductRow], existing: dict, warehouses: dict) -> list:
-    errors = []
+    errors = _limit_errors(rows, existing, warehouses)
     for row in rows:
         if row.quantity and row.warehouse_code not in warehouses:
             message = _("Row %(row)d: there is no warehouse %(code)s.")
@@ -130,6 +130,40 @@ def _reference_errors(rows: list[ProductRow], existing: dict, warehouses: dict) 
             message = _("Row %(row)d: product %(sku)s is inactive; its quantity cannot be booked.")
             errors.append((row.row, message % {"row": row.row, "sku": row.sku}))
     return errors
+
+
+def _limit_errors(rows: list[ProductRow], existing: dict, warehouses: dict) -> list:
+    """Rows whose quantity would push a balance already held above the limit (one query)."""
+    booked = [row for row in rows if row.quantity and row.sku in existing]
+    if not booked:
+        return []
+    levels = StockLevel.objects.filter(
+        product__in=[existing[row.sku] for row in booked],
+        warehouse__in=[
+            warehouses[code] for code in {r.warehouse_code for r in booked} & set(warehouses)
+        ],
+    ).values_list("product__sku", "warehouse__code", "quantity")
+    held = {(sku, code): quantity for sku, code, quantity in levels}
+    message = _(
+        "Row %(row)d: %(sku)s already has %(held)d in %(warehouse)s; adding %(quantity)d "
+        "would pass the limit of %(limit)s."
+    )
+    return [
+        (
+            row.row,
+            message
+            % {
+                "row": row.row,
+                "sku": row.sku,
+                "held": held[row.sku, row.warehouse_code],
+                "warehouse": row.warehouse_code,
+                "quantity": row.quantity,
+                "limit": limit_text(),
+            },
+        )
+        for row in booked
+        if held.get((row.sku, row.warehouse_code), 0) + row.quantity > MAX_QUANTITY
+    ]
 
 
 def _write_products(rows: list[ProductRow], existing: dict) -> ImportResult:
@@ -160,7 +194,8 @@ def _book_opening_stock(rows, warehouses, *, user, source) -> list[Document]:
     products = Product.objects.in_bulk([row.sku for row in rows if row.quantity], field_name="sku")
     note = _("Opening stock imported from %(file)s") % {"file": source} if source else ""
     documents = []
-    for code, wh_rows in sorted(by_warehouse.items()):
+    # In warehouse-id order, the order every transaction locks balances in (warehouse.locks).
+    for code, wh_rows in sorted(by_warehouse.items(), key=lambda item: warehouses[item[0]].pk):
         lines = [(products[row.sku], row.quantity) for row in wh_rows]
         document = services.create_document(
             Document.Kind.PZ, warehouses[code], lines, user=user, origin="import", note=note

@@ -1,53 +1,61 @@
 """The one way to lock stock rows.
 
 Every transaction that changes stock locks its rows here, in the same global order
-(warehouse, then product id), so two transactions can wait for each other but never deadlock.
+(warehouse id, then product id), so two transactions can wait for each other but never
+deadlock: an MM transfer between two warehouses locks the lower warehouse id first, whichever
+way its goods go.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 
 from django.db import transaction
+from django.db.models import Q
 
 from warehouse.models import Document, StockLevel
+
+Key = tuple[int, int]  # (warehouse id, product id): one balance
 
 
 def lock_document(document_id: int) -> Document:
     """Lock one document row (select_for_update) and return it fresh from the database."""
-    # of=("self",): lock only the document, not the joined warehouse row, so approvals in
+    # of=("self",): lock only the document, not the joined warehouse rows, so approvals in
     # one warehouse wait for each other only where they share stock rows.
     return (
         Document.objects.select_for_update(of=("self",))
-        .select_related("warehouse")
+        .select_related("warehouse", "target_warehouse")
         .get(pk=document_id)
     )
 
 
-def lock_stock_levels(warehouse_id: int, product_ids: Iterable[int]) -> dict[int, StockLevel]:
-    """Lock the balances of the products in one warehouse, creating missing rows at 0.
+def lock_balances(keys: Iterable[Key]) -> dict[Key, StockLevel]:
+    """Lock the balances of (warehouse id, product id) pairs, creating missing rows at 0.
 
-    Returns ``{product_id: StockLevel}`` for every requested product. Must run inside a
-    transaction. Missing rows are inserted first (ignoring rows another transaction created
-    meanwhile), in product-id order, so concurrent inserts of the same new row wait in order.
+    Returns ``{(warehouse_id, product_id): StockLevel}`` for every requested pair. Must run
+    inside a transaction. Missing rows are inserted first (ignoring rows another transaction
+    created meanwhile), in lock order, so concurrent inserts of the same new row wait in order.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("lock_stock_levels() must be called inside a transaction")
-    ids = sorted(set(product_ids))
-    if not ids:
+        raise RuntimeError("lock_balances() must be called inside a transaction")
+    wanted = sorted(set(keys))
+    if not wanted:
         return {}
-    existing = set(
-        StockLevel.objects.filter(warehouse_id=warehouse_id, product_id__in=ids).values_list(
-            "product_id", flat=True
-        )
+    by_warehouse = defaultdict(list)
+    for warehouse_id, product_id in wanted:
+        by_warehouse[warehouse_id].append(product_id)
+    where = reduce(
+        or_, (Q(warehouse_id=w, product_id__in=ids) for w, ids in sorted(by_warehouse.items()))
     )
-    missing = [pid for pid in ids if pid not in existing]
+    existing = set(StockLevel.objects.filter(where).values_list("warehouse_id", "product_id"))
+    missing = [key for key in wanted if key not in existing]
     if missing:
         StockLevel.objects.bulk_create(
-            [StockLevel(warehouse_id=warehouse_id, product_id=pid, quantity=0) for pid in missing],
+            [StockLevel(warehouse_id=w, product_id=p, quantity=0) for w, p in missing],
             ignore_conflicts=True,
         )
     levels = (
-        StockLevel.objects.select_for_update()
-        .filter(warehouse_id=warehouse_id, product_id__in=ids)
-        .order_by("product_id")
+        StockLevel.objects.select_for_update().filter(where).order_by("warehouse_id", "product_id")
     )
-    return {level.product_id: level for level in levels}
+    return {(level.warehouse_id, level.product_id): level for level in levels}

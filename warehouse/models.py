@@ -1,8 +1,13 @@
 """The stock ledger's tables. Stock changes only through warehouse.services."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from warehouse.bounds import MAX_QUANTITY
 
 
 class Product(models.Model):
@@ -53,6 +58,10 @@ class StockLevel(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=0), name="stocklevel_quantity_not_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__lte=MAX_QUANTITY),
+                name="stocklevel_quantity_within_limit",
+            ),
         ]
 
     def __str__(self):
@@ -63,9 +72,17 @@ class Document(models.Model):
     class Kind(models.TextChoices):
         PZ = "PZ", _("PZ goods receipt")
         WZ = "WZ", _("WZ goods issue")
-        IN = "IN", _("IN internal receipt")
-        OUT = "OUT", _("OUT internal issue")
+        IN = "IN", _("IN (PW) internal receipt")
+        OUT = "OUT", _("OUT (RW) internal issue")
+        MM = "MM", _("MM transfer between warehouses")
         INW = "INW", _("INW inventory count")
+
+    class Reason(models.TextChoices):
+        SURPLUS = "surplus", _("surplus")
+        DAMAGE = "damage", _("damage")
+        DISPOSAL = "disposal", _("disposal")
+        OWN_USE = "own_use", _("own use")
+        OTHER = "other", _("other")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -80,7 +97,27 @@ class Document(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
     warehouse = models.ForeignKey(
-        Warehouse, models.PROTECT, related_name="documents", verbose_name=_("warehouse")
+        Warehouse,
+        models.PROTECT,
+        related_name="documents",
+        verbose_name=_("warehouse"),
+        help_text=_("For MM, the warehouse the goods leave."),
+    )
+    target_warehouse = models.ForeignKey(
+        Warehouse,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incoming_documents",
+        verbose_name=_("target warehouse"),
+        help_text=_("Only for MM: the warehouse the goods go to."),
+    )
+    reason = models.CharField(
+        _("reason"),
+        max_length=10,
+        choices=Reason.choices,
+        blank=True,
+        help_text=_("For IN (PW) and OUT (RW) documents."),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -124,10 +161,71 @@ class Document(models.Model):
         verbose_name_plural = _("documents")
         ordering = ["-created_at", "-id"]
         permissions = [("approve_document", _("Can approve and cancel documents"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="MM", target_warehouse__isnull=False)
+                    & ~Q(target_warehouse=F("warehouse"))
+                )
+                | (~Q(kind="MM") & Q(target_warehouse__isnull=True)),
+                name="document_target_only_for_transfers",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason="")
+                | Q(kind="IN", reason__in=["surplus", "other"])
+                | Q(kind="OUT", reason__in=["damage", "disposal", "own_use", "other"]),
+                name="document_reason_fits_kind",
+            ),
+        ]
 
     def __str__(self):
         unsaved = _("unsaved")
         return self.number or f"{self.kind} ({unsaved})"
+
+    @property
+    def warehouse_ids(self) -> list[int]:
+        """The warehouses the document books in: its own, and the target of an MM."""
+        if self.kind == self.Kind.MM and self.target_warehouse_id is not None:
+            return [self.warehouse_id, self.target_warehouse_id]
+        return [self.warehouse_id]
+
+    def header_errors(self) -> dict[str, str]:
+        """What is wrong with the target warehouse or the reason, by field; {} if nothing."""
+        errors = {}
+        if self.kind == self.Kind.MM:
+            if self.target_warehouse_id is None:
+                errors["target_warehouse"] = _("An MM transfer needs a target warehouse.")
+            elif self.target_warehouse_id == self.warehouse_id:
+                errors["target_warehouse"] = _(
+                    "An MM transfer must go to another warehouse than the one it leaves."
+                )
+        elif self.target_warehouse_id is not None:
+            errors["target_warehouse"] = _("Only an MM transfer has a target warehouse.")
+        allowed = REASONS_BY_KIND.get(self.kind, ())
+        if self.reason and self.reason not in allowed:
+            errors["reason"] = (
+                _("Only IN (PW) and OUT (RW) documents have a reason.")
+                if not allowed
+                else _("This reason does not fit a document of this kind.")
+            )
+        return errors
+
+    def clean(self):
+        errors = self.header_errors()
+        if errors:
+            raise ValidationError(errors)
+
+
+# The reasons an operator may give, by kind (the old system's usual ones).
+REASONS_BY_KIND = {
+    Document.Kind.IN: (Document.Reason.SURPLUS, Document.Reason.OTHER),
+    Document.Kind.OUT: (
+        Document.Reason.DAMAGE,
+        Document.Reason.DISPOSAL,
+        Document.Reason.OWN_USE,
+        Document.Reason.OTHER,
+    ),
+}
 
 
 class DocumentLine(models.Model):
@@ -139,12 +237,27 @@ class DocumentLine(models.Model):
     product = models.ForeignKey(
         Product, models.PROTECT, related_name="document_lines", verbose_name=_("product")
     )
-    quantity = models.IntegerField(_("quantity"))
+    quantity = models.IntegerField(
+        _("quantity"),
+        validators=[
+            MinValueValidator(0, _("The quantity cannot be negative.")),
+            MaxValueValidator(
+                MAX_QUANTITY,
+                _("Enter at most 2,147,483,647: a larger stock cannot reach PrestaShop."),
+            ),
+        ],
+    )
 
     class Meta:
         verbose_name = _("document line")
         verbose_name_plural = _("document lines")
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0, quantity__lte=MAX_QUANTITY),
+                name="documentline_quantity_within_limit",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.product.sku} x {self.quantity}"
@@ -170,6 +283,12 @@ class StockMovement(models.Model):
         verbose_name_plural = _("stock movements")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["product", "warehouse"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(delta__gte=-MAX_QUANTITY, delta__lte=MAX_QUANTITY),
+                name="stockmovement_delta_within_limit",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.document.number}: {self.product.sku} {self.delta:+d}"

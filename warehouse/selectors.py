@@ -3,10 +3,11 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Subquery, Sum
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from warehouse.models import Reservation, ReservationLine, StockLevel, StockMovement
+from warehouse.bounds import MAX_QUANTITY
+from warehouse.models import Document, Reservation, ReservationLine, StockLevel, StockMovement
 
 
 def stock_totals(
@@ -144,3 +145,67 @@ def overbooked_reservations() -> list[Overbooked]:
         for row in rows
     ]
     return sorted(found, key=lambda o: (o.sku, o.warehouse_code))
+
+
+def balances_out_of_bounds() -> list[tuple[str, str, int]]:
+    """(sku, warehouse code, quantity) of every balance below 0 or above the limit."""
+    return list(
+        StockLevel.objects.filter(Q(quantity__lt=0) | Q(quantity__gt=MAX_QUANTITY))
+        .order_by("product__sku", "warehouse__code")
+        .values_list("product__sku", "warehouse__code", "quantity")
+    )
+
+
+def unbalanced_transfers() -> list[tuple[str, str, int]]:
+    """(number, sku, net units) where an MM's movements of a product do not add up to zero."""
+    return list(
+        StockMovement.objects.filter(document__kind=Document.Kind.MM)
+        .order_by()
+        .values("document_id", "product_id")
+        .annotate(net=Sum("delta"))
+        .exclude(net=0)
+        .order_by("document__number", "product__sku")
+        .values_list("document__number", "product__sku", "net")
+    )
+
+
+def stray_movements() -> list[tuple[str, str, str]]:
+    """(number, sku, warehouse code) of movements booked outside their document's warehouses."""
+    return list(
+        StockMovement.objects.exclude(warehouse=F("document__warehouse"))
+        .exclude(
+            document__target_warehouse__isnull=False, warehouse=F("document__target_warehouse")
+        )
+        .order_by("document__number", "product__sku")
+        .values_list("document__number", "product__sku", "warehouse__code")
+    )
+
+
+def cancellation_changes(document_ids: Iterable[int]):
+    """What cancelling the approved documents does to each balance, refusals first.
+
+    A values queryset (to page through) of rows with sku, name, warehouse, before, change,
+    after and refused (after below 0 or above the limit); several documents add up.
+    """
+    before = StockLevel.objects.filter(
+        product=OuterRef("product_id"), warehouse=OuterRef("warehouse_id")
+    ).values("quantity")[:1]
+    refused = Q(after__lt=0) | Q(after__gt=MAX_QUANTITY)
+    return (
+        StockMovement.objects.filter(
+            document_id__in=list(document_ids), document__status=Document.Status.APPROVED
+        )
+        .order_by()
+        .values("product_id", "warehouse_id")
+        .annotate(
+            sku=F("product__sku"),
+            name=F("product__name"),
+            warehouse=F("warehouse__code"),
+            change=-Sum("delta"),
+            before=Coalesce(Subquery(before), 0),
+        )
+        .annotate(after=F("before") + F("change"))
+        .annotate(refused=Case(When(refused, then=Value(True)), default=Value(False)))
+        .exclude(change=0)
+        .order_by("-refused", "sku", "warehouse")
+    )

@@ -1,7 +1,8 @@
-"""Checks on a document's lines, shared by create_document() and approve()."""
+"""Checks on a document's header and lines, shared by create_document() and approve()."""
 
 from django.utils.translation import gettext as _
 
+from warehouse.bounds import MAX_QUANTITY, limit_text
 from warehouse.exceptions import InvalidDocument
 from warehouse.models import Document, Product
 
@@ -48,6 +49,11 @@ def _quantity_problems(kind: str, product: Product, quantity) -> list[str]:
             )
             % values
         ]
+    if quantity > MAX_QUANTITY:
+        return [
+            _("Product %(sku)s: the quantity %(quantity)s is above the limit of %(limit)s.")
+            % {**values, "limit": limit_text()}
+        ]
     return []
 
 
@@ -56,3 +62,10 @@ def check_lines(kind: str, lines: list[tuple[Product, object]]) -> None:
     problems = line_problems(kind, lines)
     if problems:
         raise InvalidDocument(problems)
+
+
+def check_header(document: Document) -> None:
+    """Raise InvalidDocument if the target warehouse or the reason does not fit the kind."""
+    errors = document.header_errors()
+    if errors:
+        raise InvalidDocument([str(message) for message in errors.values()])

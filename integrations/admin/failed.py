@@ -1,4 +1,5 @@
-"""Task results (django-celery-results) with the failures' errors and retry/delete actions."""
+"""Task results (django-celery-results) with the failures' errors and retry/delete actions;
+a technical section, for superusers only (manage.py sync_failed serves the operators)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
@@ -7,10 +8,11 @@ from django_celery_results.admin import TaskResultAdmin
 from django_celery_results.models import TaskResult
 
 from integrations.admin import views
+from integrations.admin.technical import SuperuserOnly
 from integrations.panel import failed_tasks
 
 
-class FailedTaskResultAdmin(TaskResultAdmin):
+class FailedTaskResultAdmin(SuperuserOnly, TaskResultAdmin):
     """The package's admin plus the error in the list and the old queue:retry / queue:flush."""
 
     list_display = ("id", "task_name", "status", "error", "date_done", "worker")
@@ -20,6 +22,9 @@ class FailedTaskResultAdmin(TaskResultAdmin):
     @admin.display(description=gettext_lazy("error"))
     def error(self, obj):
         return failed_tasks.error_summary(obj) if obj.status == "FAILURE" else ""
+
+    def has_add_permission(self, request, *args):
+        return False  # results are written by the workers
 
     def has_run_sync_permission(self, request):
         return views.can_run_sync(request)

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from integrations.models import ProductLink
+
 
 class ErrorStateFilter(admin.SimpleListFilter):
     """Integrations stopped by the shop, with an error, or clean (like healthchecks' filter)."""
@@ -28,17 +30,27 @@ class ErrorStateFilter(admin.SimpleListFilter):
 
 
 class AttentionFilter(admin.SimpleListFilter):
-    """Links that need a human: failing (retried) or broken (not retried)."""
+    """Links that need a look: needing attention (broken, or failing for an hour and more),
+    failing or broken (retried or not), uncertain (a lost write to be read again), in flight."""
 
     title = _("needs attention")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("failing or broken")), ("in_flight", _("in flight"))]
+        return [
+            ("attention", _("needs attention")),
+            ("yes", _("failing or broken")),
+            ("uncertain", _("uncertain: to be read again")),
+            ("in_flight", _("in flight")),
+        ]
 
     def queryset(self, request, queryset):
+        if self.value() == "attention":
+            return queryset.filter(ProductLink.attention_q())
         if self.value() == "yes":
             return queryset.filter(state__in=["failing", "broken"])
+        if self.value() == "uncertain":
+            return queryset.filter(state="uncertain")
         if self.value() == "in_flight":
             return queryset.filter(claimed_at__isnull=False)
         return queryset

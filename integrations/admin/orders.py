@@ -92,7 +92,7 @@ def import_orders_action(model_admin, request, queryset) -> None:
         except PrestaShopError as error:
             model_admin.message_user(
                 request,
-                f"{integration}: {describe_failure(error, key=integration.api_key)}",
+                f"{integration}: {describe_failure(error, key=integration.readable_api_key)}",
                 messages.ERROR,
             )
             continue

@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.admin import views
 from integrations.models import SyncChunk, SyncRun
-from integrations.panel.progress import run_progress
+from integrations.panel.progress import grouped, run_progress
+from invsync.badges import badge
+
+STATUS_KINDS = {
+    SyncRun.Status.QUEUED: "info",
+    SyncRun.Status.RUNNING: "info",
+    SyncRun.Status.DONE: "ok",
+    SyncRun.Status.DONE_WITH_ERRORS: "warning",
+    SyncRun.Status.FAILED: "error",
+}
 
 
 def chunk_labels() -> dict:
@@ -25,17 +34,15 @@ def chunk_labels() -> dict:
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
+    # Fits 1,366 px with the filters; kind, trigger and who started it are on the run's page.
     list_display = (
         "id",
         "integration",
-        "kind",
-        "trigger",
-        "status",
+        "status_badge",
         "progress",
         "changed",
         "failed",
         "created_at",
-        "finished_at",
     )
     list_display_links = ("id", "integration")
     list_filter = ("status", "kind", "trigger", "integration")
@@ -51,9 +58,13 @@ class SyncRunAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), STATUS_KINDS.get(obj.status, "muted"))
+
     @admin.display(description=_("progress"))
     def progress(self, obj):
-        return f"{obj.processed} / {obj.total}"
+        return f"{grouped(obj.processed)} / {grouped(obj.total)}"
 
     @admin.display(description=_("sync log"))
     def log_link(self, obj):

@@ -19,13 +19,32 @@ from integrations.engine import runs
 from integrations.engine.connection import check_connection
 from integrations.engine.discrepancies import find_discrepancies
 from integrations.models import Integration, SyncChunk, SyncRun
-from integrations.panel.progress import run_progress
+from integrations.panel.progress import grouped, run_progress
 from integrations.prestashop import PrestaShopError
 
 RUN_SYNC_PERMISSION = "integrations.run_sync"
-CHUNK_FIELDS = ("index", "status", "attempts", "processed", "changed", "failed", "error")
+CHUNK_FIELDS = (
+    "index",
+    "status",
+    "attempts",
+    "processed",
+    "changed",
+    "failed",
+    "requests",
+    "batch_size",
+    "error",
+)
 CHUNK_TIMES = ("started_at", "finished_at")
 EMPTY = "\u2014"
+DISPLAYED_COUNTS = (
+    "processed",
+    "total",
+    "changed",
+    "failed",
+    "chunks_done",
+    "chunks_total",
+    "requests",
+)
 
 
 def can_run_sync(request) -> bool:
@@ -139,7 +158,13 @@ def run_progress_json(model_admin, request, object_id):
     run = model_admin.get_object(request, unquote(object_id))
     if run is None or not model_admin.has_view_or_change_permission(request, run):
         raise Http404(_("No such run."))
-    return JsonResponse({**run_progress(run).as_dict(), **run_details(run)})
+    values = {**run_progress(run).as_dict(), **run_details(run)}
+    return JsonResponse({**values, "display": display_numbers(values)})
+
+
+def display_numbers(values: dict) -> dict:
+    """The counts as the page shows them ("3 378"), for the script to put in place."""
+    return {name: grouped(values[name]) for name in DISPLAYED_COUNTS}
 
 
 def run_details(run: SyncRun) -> dict:
@@ -149,6 +174,7 @@ def run_details(run: SyncRun) -> dict:
     """
     return {
         "requests": run.requests,
+        "batch_size": run.batch_size or EMPTY,
         "started_at": display_time(run.started_at, "DATETIME_FORMAT"),
         "chunks": chunk_rows(run),
     }
@@ -160,6 +186,8 @@ def chunk_rows(run: SyncRun) -> list[dict]:
     rows = list(run.chunks.order_by("index").values(*CHUNK_FIELDS, *CHUNK_TIMES))
     for row in rows:
         row["status_label"] = str(labels.get(row["status"], row["status"]))
+        row["display"] = {name: grouped(row[name]) for name in ("processed", "changed", "failed")}
+        row["batch_size"] = row["batch_size"] or EMPTY
         for name in CHUNK_TIMES:
             row[name] = display_time(row[name], "H:i:s")
     return rows

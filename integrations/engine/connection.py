@@ -1,4 +1,5 @@
-"""The connection test: is the shop reachable, is the key valid, may it read and write stock.
+"""The connection test: is the shop reachable, is the key valid, may it read and write stock,
+does it take several rows in one write.
 
 The answer is a list of sentences in the operator's language. A passing test records the
 shop's version and resumes a sync stopped by a key or permission error.
@@ -8,10 +9,11 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from integrations.engine import shop
+from integrations.encryption import ApiKeyUnreadable
+from integrations.engine import batching, shop
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopError
-from integrations.reasons import failure_lines
+from integrations.reasons import describe_failure, failure_lines
 
 ORDER_RESOURCES = ("orders", "order_details", "order_states", "configurations")
 
@@ -25,12 +27,19 @@ class ConnectionCheck:
 
 
 def check_connection(integration: Integration) -> ConnectionCheck:
-    """Ask the shop what the key may do; on success record the version and clear a stop."""
-    client = shop.client_for(integration)
+    """Ask the shop what the key may do and whether it takes several rows per write; on
+    success record the version and clear a stop."""
+    try:
+        client = shop.client_for(integration)
+    except ApiKeyUnreadable as error:  # client_for has stopped the integration already
+        return ConnectionCheck(ok=False, lines=failure_lines(error))
     try:
         report = client.check_access()
+        batch_line = probe_batch_writes(integration, client) if not report.problems else ""
     except PrestaShopError as error:
-        return ConnectionCheck(ok=False, lines=failure_lines(error, key=integration.api_key))
+        return ConnectionCheck(
+            ok=False, lines=failure_lines(error, key=integration.readable_api_key)
+        )
     finally:
         client.close()
     check = ConnectionCheck(ok=not report.problems, version=report.version)
@@ -48,6 +57,8 @@ def check_connection(integration: Integration) -> ConnectionCheck:
     check.lines.append(address_line(report))
     check.lines.extend(_(problem) for problem in report.problems)
     check.lines.extend(_(warning) for warning in report.warnings)
+    if batch_line:
+        check.lines.append(batch_line)
     order_problem = orders_problem(integration, report)
     if order_problem:
         check.ok = False
@@ -68,6 +79,34 @@ def orders_problem(integration: Integration, report) -> str:
         "The key may not read %(resources)s, so stock cannot be reserved for the shop's "
         "orders: allow GET on them in the shop's webservice key, or turn reserving off."
     ) % {"resources": ", ".join(missing)}
+
+
+def probe_batch_writes(integration: Integration, client) -> str:
+    """Whether the shop takes several stock rows in one write (two rows written back with
+    the quantity they hold); remembered on the integration. Returns the report's line."""
+    if integration.batch_writes == Integration.BatchWrites.OFF:
+        return _("Multi-row writes are switched off for this integration: one row per request.")
+    try:
+        support = client.probe_batch_writes()
+    except PrestaShopError as error:
+        return _(
+            "Whether the shop takes several rows in one request could not be checked (%(error)s); "
+            "the first sync will check it."
+        ) % {"error": describe_failure(error, key=integration.readable_api_key)}
+    if not support.supported and support.error is None:
+        return _(
+            "The shop has fewer than two stock rows that can be written, so multi-row writes "
+            "were not checked; the first sync will check them."
+        )
+    batching.record_support(integration, support)
+    if support.supported:
+        return _(
+            "The shop takes several stock rows in one request (%(method)s): up to %(size)s "
+            "rows per request now, adapting to the shop's speed."
+        ) % {"method": support.method, "size": integration.batch_size}
+    return _("%(reason)s Stock is written one row per request.") % {
+        "reason": integration.batch_support_reason
+    }
 
 
 def address_line(report) -> str:

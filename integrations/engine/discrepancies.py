@@ -70,7 +70,7 @@ def find_discrepancies(
             _compare_chunk(client, integration, chunk, report)
         report.requests = client.requests_sent
     except PrestaShopError as exc:
-        raise described(exc, key=integration.api_key) from exc
+        raise described(exc, key=integration.readable_api_key) from exc
     finally:
         client.close()
     return report

@@ -8,7 +8,7 @@ here: this package knows nothing of Celery.
 
 from collections.abc import Iterable
 
-from integrations.engine import outbox, pull, push, shop
+from integrations.engine import failures, leases, outbox, pull, push, shop
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncRun
 
@@ -21,24 +21,41 @@ def sync_links(
     *,
     run: SyncRun | None = None,
     token: str | None = None,
+    meter=None,
 ) -> SyncResult:
-    """Claim these links (any state) and bring their shop rows to the ledger. Idempotent."""
+    """Claim these links (any state) and bring their shop rows to the ledger. Idempotent.
+
+    A shop failure is not raised: it is the result's ``error``, after everything done before
+    it was recorded (``settled`` names the links finished with).
+    """
     token = token or outbox.new_token()
     ids = list(link_ids)
     claimed = outbox.claim(integration, limit=len(ids), token=token, link_ids=ids)
-    return sync_claimed(integration, claimed, run=run, token=token)
+    return sync_claimed(integration, claimed, run=run, token=token, meter=meter)
 
 
 def sync_claimed(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    meter=None,
 ) -> SyncResult:
-    """Sync links this token has claimed, by the integration's mode; always releases them."""
+    """Sync links this token has claimed, by the integration's mode; always releases them.
+
+    An exception that is not the shop's (a bug, the database) fails the links with its reason
+    before it goes on up: nothing is left claimed or silently unsynced.
+    """
     if not claimed:
         return SyncResult()
     try:
         if integration.mode == Integration.Mode.PRESTASHOP_TO_LOCAL:
-            return pull.pull_links(integration, claimed, run=run, token=token)
-        return push.push_claimed(integration, claimed, run=run, token=token)
+            return pull.pull_links(integration, claimed, run=run, token=token, meter=meter)
+        return push.push_claimed(integration, claimed, run=run, token=token, meter=meter)
+    except Exception as exc:
+        failures.record_crash(integration, claimed, exc)
+        raise
     finally:
         outbox.release(claimed, token=token)
 
@@ -47,7 +64,8 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
     """Sync every due dirty link of one integration, in chunk-sized passes. Idempotent.
 
     A result with ``moved`` > 0 means links changed while this pass held them: they stay
-    dirty, and the caller must make sure a drain comes for them.
+    dirty, and the caller must make sure a drain comes for them. A shop failure stops the
+    drain and is raised once what came before it is recorded (its links back off).
     """
     integration = Integration.objects.get(pk=integration_id)
     total = SyncResult()
@@ -55,10 +73,15 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
         return total  # marks stay; enabling or un-halting the integration catches up
     token = token or outbox.new_token()
     seen: set[int] = set()
-    for _pass in range(MAX_DRAIN_PASSES):
-        claimed = outbox.claim(integration, limit=integration.chunk_size, token=token, exclude=seen)
-        if not claimed:
-            break
-        seen.update(claimed)
-        total = total + sync_claimed(integration, claimed, run=None, token=token)
+    with leases.Lease(token):
+        for _pass in range(MAX_DRAIN_PASSES):
+            claimed = outbox.claim(
+                integration, limit=integration.chunk_size, token=token, exclude=seen
+            )
+            if not claimed:
+                break
+            seen.update(claimed)
+            total = total + sync_claimed(integration, claimed, run=None, token=token)
+            if total.error is not None:
+                raise total.error
     return total

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from integrations.engine import batching
 from integrations.models import Integration, SyncRun
 
-DEFAULT_MAX_IDS_PER_READ = 250  # the client's default ids per list request
 HISTORY_RUNS = 5
 
 
@@ -26,10 +26,18 @@ def estimate(integration: Integration) -> Estimate:
     rate = measured_rate(integration)
     if rate:
         return Estimate(products, chunks, products / rate, True)
-    # No history: assume every row differs, so one read per id batch plus one write each.
-    requests = products + math.ceil(products / DEFAULT_MAX_IDS_PER_READ)
-    seconds = requests * 60 / max(integration.requests_per_minute, 1)
+    seconds = guessed_requests(integration, products) * 60 / max(integration.requests_per_minute, 1)
     return Estimate(products, chunks, seconds, False)
+
+
+def guessed_requests(integration: Integration, products: int) -> int:
+    """No history: assume every row differs. Per chunk one read, the writes (one per row, or
+    per multi-row write of the size in force) and the re-read that verifies them."""
+    size = max(integration.chunk_size, 1)
+    rows_per_write = integration.batch_size if batching.uses_batches(integration) else 1
+    full, rest = divmod(products, size)
+    chunks = [size] * full + ([rest] if rest else [])
+    return sum(2 + math.ceil(links / max(rows_per_write, 1)) for links in chunks)
 
 
 def measured_rate(integration: Integration) -> float | None:

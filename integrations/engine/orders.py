@@ -254,7 +254,7 @@ def _refresh_states_if_old(integration: Integration, feed: OrderFeed, client) ->
 
 def _record_failure(integration: Integration, feed: OrderFeed, error: PrestaShopError) -> None:
     """Remember why the read failed; a key or permission error stops the integration."""
-    message = describe_failure(error, key=integration.api_key)
+    message = describe_failure(error, key=integration.readable_api_key)
     OrderFeed.objects.filter(pk=feed.pk).update(last_error=message, last_error_at=timezone.now())
     if isinstance(error, ShopConfigError):
         shop.halt(integration, error)

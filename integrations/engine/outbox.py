@@ -21,16 +21,18 @@ from integrations.models import Integration, ProductLink
 # Links in prestashop_to_local mode take the shop as the truth: a ledger change must not be
 # pushed back (that is how a document booked from the shop would bounce back to it).
 PUSHING_MODES = (Integration.Mode.LOCAL_TO_PRESTA, Integration.Mode.DISABLED)
+# A new mark does not hide why a link failed or that its row must be read again.
+KEPT_STATES = (ProductLink.State.BROKEN, ProductLink.State.FAILING, ProductLink.State.UNCERTAIN)
+DIRTY = ProductLink.State.DIRTY
 
 
-def claim_lifetime() -> timedelta:
-    """How long a claim may be held before the reaper frees it (INVSYNC_CLAIM_TIMEOUT).
+def lease_timeout() -> timedelta:
+    """How long a claim (or a chunk) lives without a renewal (INVSYNC_LEASE_TIMEOUT).
 
-    A task cannot legitimately hold a claim longer than Celery lets it live, so the default is
-    a minute more than the hard time limit: a claim older than that belongs to a worker that
-    is gone.
+    A live task renews its claims every INVSYNC_LEASE_RENEW_SECONDS (leases.Lease), so a claim
+    not renewed for this long belongs to a worker that is gone: any pass may take it.
     """
-    return timedelta(seconds=settings.INVSYNC_CLAIM_TIMEOUT)
+    return timedelta(seconds=settings.INVSYNC_LEASE_TIMEOUT)
 
 
 def new_token() -> str:
@@ -77,10 +79,7 @@ def mark(
         dirty=True,
         version=F("version") + 1,
         dirty_since=Coalesce(F("dirty_since"), Value(since or timezone.now())),
-        state=Case(
-            When(state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING], then=F("state")),
-            default=Value(ProductLink.State.DIRTY),
-        ),
+        state=Case(When(state__in=KEPT_STATES, then=F("state")), default=Value(DIRTY)),
     )
     return {integration_id for _, integration_id in locked}
 
@@ -97,7 +96,7 @@ def due_links(integration: Integration, *, now: datetime | None = None):
 
 def _claimable(token: str, now: datetime) -> Q:
     return (
-        Q(claimed_at__isnull=True) | Q(claimed_by=token) | Q(claimed_at__lt=now - claim_lifetime())
+        Q(claimed_at__isnull=True) | Q(claimed_by=token) | Q(claimed_at__lt=now - lease_timeout())
     )
 
 
@@ -150,10 +149,16 @@ def clear_if_unchanged(link_versions: dict[int, int], *, token: str | None = Non
     links = ProductLink.objects.filter(pk__in=list(link_versions))
     if token is not None:
         links = links.filter(claimed_by=token)
+    now = timezone.now()
     return links.filter(version=expected).update(
         dirty=False,
         dirty_since=None,
-        state=ProductLink.State.OK,
+        # A row written whose earlier write lost its answer stays uncertain until it is read
+        # again (recheck_at): that late write may still land over this one.
+        state=Case(
+            When(recheck_at__gt=now, then=Value(ProductLink.State.UNCERTAIN)),
+            default=Value(ProductLink.State.OK),
+        ),
         failed_attempts=0,
         next_attempt_at=None,
         last_error="",
@@ -167,11 +172,42 @@ def release(link_ids: Iterable[int], *, token: str) -> int:
     )
 
 
+def release_token(token: str) -> int:
+    """Give back every claim of this token (a task that is gone)."""
+    if not token:
+        return 0
+    return ProductLink.objects.filter(claimed_by=token).update(claimed_at=None, claimed_by="")
+
+
+def renew(token: str, *, now: datetime | None = None) -> int:
+    """Renew this token's claims (its lease on them); returns how many it holds."""
+    return ProductLink.objects.filter(claimed_by=token).update(claimed_at=now or timezone.now())
+
+
 def reap_stale_claims(*, now: datetime | None = None) -> int:
-    """Free claims older than the claim lifetime (their worker is gone); returns the count."""
+    """Free claims whose lease was not renewed in time (their worker is gone); returns the count."""
     now = now or timezone.now()
-    return ProductLink.objects.filter(claimed_at__lt=now - claim_lifetime()).update(
+    return ProductLink.objects.filter(claimed_at__lt=now - lease_timeout()).update(
         claimed_at=None, claimed_by=""
+    )
+
+
+def make_rechecks_due(*, now: datetime | None = None) -> int:
+    """Mark dirty (and due now) the links whose uncertain write's grace is over; returns how many.
+
+    The version moves, so no pass holding them can clear them with a read made before; the drain
+    reads the row again and writes it if a late write changed it.
+    """
+    now = now or timezone.now()
+    return ProductLink.objects.filter(
+        recheck_at__lte=now, integration__mode__in=PUSHING_MODES
+    ).update(
+        recheck_at=None,
+        dirty=True,
+        version=F("version") + 1,
+        dirty_since=Coalesce(F("dirty_since"), Value(now)),
+        next_attempt_at=None,
+        state=Case(When(state=ProductLink.State.UNCERTAIN, then=Value(DIRTY)), default=F("state")),
     )
 
 

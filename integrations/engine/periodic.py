@@ -1,8 +1,11 @@
 """What the periodic drain (celery beat, every minute) and the nightly schedule do.
 
-The drain catches every mark an after-commit enqueue missed (broker down, worker lost),
-frees stale claims, finds chunks whose enqueue was lost, and prunes the audit log. What must be
-sent (drains, chunks) is returned to the caller: tasks.py sends it.
+The drain catches every mark an after-commit enqueue missed (broker down, worker lost), takes
+work back from workers that are gone (expired leases: claims freed, chunks queued again), makes
+uncertain rows due for their re-read, finishes runs left unfinished, finds chunks whose enqueue
+was lost, and prunes the audit log. What must be sent (drains, chunks) is returned to the
+caller: tasks.py sends it. With a two-minute lease and this pass every minute, a killed
+worker's chunk is running again within about three minutes.
 """
 
 import logging
@@ -10,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.engine import outbox, runs
+from integrations.engine import outbox, recovery, runs
 from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
 
 logger = logging.getLogger("integrations.sync")
@@ -51,17 +53,13 @@ def runs_with_unsent_chunks(*, now=None) -> list[int]:
 
 
 def fail_lost_chunks(*, now=None) -> int:
-    """Fail chunks whose task is gone; returns how many."""
+    """Fail queued chunks of runs older than the run timeout (their message never came)."""
     now = now or timezone.now()
-    # A running chunk older than any task may live, or a sent chunk of a run older than
-    # the run timeout, lost its task (a worker killed, a broker that lost messages).
+    # Running chunks are the leases' business (recovery.requeue_expired_chunks).
     lost = SyncChunk.objects.filter(
-        Q(status=SyncChunk.Status.RUNNING, started_at__lt=now - outbox.claim_lifetime())
-        | Q(
-            status=SyncChunk.Status.QUEUED,
-            run__status__in=SyncRun.ACTIVE,
-            run__created_at__lt=now - run_timeout(),
-        )
+        status=SyncChunk.Status.QUEUED,
+        run__status__in=SyncRun.ACTIVE,
+        run__created_at__lt=now - run_timeout(),
     ).values_list("pk", flat=True)
     lost = list(lost)
     for chunk_id in lost:
@@ -81,19 +79,24 @@ class Housekeeping:
     reaped: int = 0
     pruned: int = 0
     lost_chunks: int = 0
+    rechecks: int = 0  # uncertain rows made due for their re-read
+    stalled_runs: int = 0  # runs finished here (every chunk closed)
+    requeued_run_ids: list[int] = field(default_factory=list)  # runs with chunks sent again
     drain_ids: list[int] = field(default_factory=list)  # integrations with due marks
     unsent_run_ids: list[int] = field(default_factory=list)  # runs with chunks to re-send
 
 
 def housekeeping() -> Housekeeping:
-    """One periodic pass: free stale claims, prune the log, fail lost chunks, find work."""
-    done = Housekeeping(
-        reaped=outbox.reap_stale_claims(),
-        pruned=prune_log(),
-        lost_chunks=fail_lost_chunks(),
-        unsent_run_ids=runs_with_unsent_chunks(),
-        drain_ids=outbox.pending_integration_ids(),
-    )
+    """One periodic pass: take back expired leases, free stale claims, make rechecks due,
+    finish stalled runs, fail lost chunks, prune the log, find work to send."""
+    done = Housekeeping(requeued_run_ids=recovery.requeue_expired_chunks())
+    done.reaped = outbox.reap_stale_claims()
+    done.rechecks = outbox.make_rechecks_due()
+    done.lost_chunks = fail_lost_chunks()
+    done.stalled_runs = recovery.finish_stalled_runs()
+    done.pruned = prune_log()
+    done.unsent_run_ids = sorted({*runs_with_unsent_chunks(), *done.requeued_run_ids})
+    done.drain_ids = outbox.pending_integration_ids()
     logger.info("Integration inventory sync periodic drain: %s", done)
     return done
 

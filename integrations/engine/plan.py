@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.engine import orders
 from integrations.models import Integration, ProductLink
 from integrations.prestashop import StockRead, StockRow
+from warehouse.bounds import MAX_QUANTITY
 from warehouse.selectors import available_totals, stock_totals
 
 PRODUCT_NOT_FOUND = _("product not found in the shop")
@@ -82,10 +83,14 @@ def desired_quantities(integration: Integration, product_ids: Iterable[int]) -> 
     reservations in the warehouses feeding it, never below 0), after the shop's new orders are
     read if the reservations are older than INVSYNC_ORDERS_MAX_AGE (orders.ensure_fresh: it
     may talk to the shop, and raises its error). Otherwise the bare balance.
+
+    Each balance stays within PrestaShop's limit, but a sum over several warehouses may not:
+    the shop then gets the most it can store (it could never sell more anyway).
     """
     warehouse_ids = feed_warehouse_ids(integration)
-    if not orders.reads_orders(integration):
-        return stock_totals(product_ids, warehouse_ids=warehouse_ids)
-    orders.ensure_fresh(integration)
-    available = available_totals(product_ids, warehouse_ids=warehouse_ids)
-    return {product_id: max(quantity, 0) for product_id, quantity in available.items()}
+    if orders.reads_orders(integration):
+        orders.ensure_fresh(integration)
+        totals = available_totals(product_ids, warehouse_ids=warehouse_ids)
+    else:
+        totals = stock_totals(product_ids, warehouse_ids=warehouse_ids)
+    return {product_id: min(max(total, 0), MAX_QUANTITY) for product_id, total in totals.items()}

@@ -11,7 +11,7 @@ of an integration in this mode.
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.engine import outbox, recording, shop
+from integrations.engine import failures, outbox, recording, shop
 from integrations.engine.plan import feed_warehouse_ids, plan_changes, targets_of
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
 from integrations.prestashop import PrestaShopError
@@ -27,21 +27,31 @@ def target_warehouse(integration: Integration) -> Warehouse | None:
 
 
 def pull_links(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    meter=None,
 ) -> recording.SyncResult:
-    """Read the shop's rows for the claimed links and book differences as one approved INW."""
+    """Read the shop's rows for the claimed links and book differences as one approved INW.
+
+    A failed read is not raised: it is the result's ``error``, and nothing is booked.
+    """
     links = recording.load_links(claimed)
     warehouse = target_warehouse(integration)
     product_ids = [link.product_id for link in links]
     totals = stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
     own = stock_totals(product_ids, warehouse_ids=[warehouse.pk]) if warehouse else {}
     client = shop.client_for(integration)
+    if meter is not None:
+        meter.track(client)
     try:
         read = client.fetch_stock({link.ps_product_id for link in links})
         requests = client.requests_sent
     except PrestaShopError as exc:
-        recording.record_abort(integration, links, exc)
-        raise
+        failures.record_abort(integration, links, exc)
+        return recording.SyncResult(requests=client.requests_sent, error=exc)
     finally:
         client.close()
     plan = plan_changes(targets_of(links), totals, read)
@@ -92,8 +102,11 @@ def _record(integration, links, claimed, plan, counted, refused, document, run, 
     recording.remember_rows(links, plan, {}, now)
     ok = [*plan.in_sync, *booked]
     cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
-    recording.mark_failures(links, plan.missing, state=ProductLink.State.BROKEN, now=now)
-    recording.mark_failures(links, refused, state=ProductLink.State.FAILING, now=now)
+    # No drain in this mode: a failed link is read again by the next scheduled pull.
+    failures.mark_failures(
+        links, plan.missing, state=ProductLink.State.BROKEN, now=now, dirty=False
+    )
+    failures.mark_failures(links, refused, state=ProductLink.State.FAILING, now=now, dirty=False)
     by_id = {link.pk: link for link in links}
     SyncLogEntry.objects.bulk_create(
         SyncLogEntry(
@@ -114,6 +127,7 @@ def _record(integration, links, claimed, plan, counted, refused, document, run, 
         failed=len(plan.missing) + len(refused),
         requests=requests,
         moved=len(ok) - cleared,
+        settled=frozenset(link.pk for link in links),
     )
     recording.log_pass(integration, run, result)
     return result

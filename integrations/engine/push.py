@@ -1,17 +1,18 @@
 """Pushing: write the planned changes to the shop, check they were applied, record it.
 
-push_changes() and verify_writes() only talk to the shop; push_claimed() reads the ledger and
-the shop for claimed links, writes only what differs and records every outcome. No network
-call happens inside a database transaction.
+write_changes() and verify_writes() only talk to the shop; push_claimed() reads the ledger and
+the shop for claimed links, writes only what differs (several rows per request where the
+shop takes it: batch_writes.py) and records every outcome. No network call happens inside a
+database transaction.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrations.engine import recording, shop
+from integrations.engine import batching, failures, recording, shop
+from integrations.engine.batch_writes import push_in_batches
 from integrations.engine.plan import (
     PRODUCT_NOT_FOUND,
     Change,
@@ -19,49 +20,29 @@ from integrations.engine.plan import (
     plan_changes,
     targets_of,
 )
+from integrations.engine.writes import STOCK_ROW_NOT_FOUND, PushResult, push_changes
 from integrations.models import Integration, SyncRun
-from integrations.prestashop import (
-    PrestaShopError,
-    ShopConfigError,
-    ShopPermanentError,
-    ShopTemporaryError,
-    StockRow,
-    StockRowNotFound,
-    WriteNotApplied,
-)
-from integrations.reasons import describe_failure
+from integrations.prestashop import PrestaShopError
 
-STOCK_ROW_NOT_FOUND = _("stock row not found in the shop")
+__all__ = ["STOCK_ROW_NOT_FOUND", "PushResult", "push_changes", "verify_writes", "write_changes"]
+
 NOT_APPLIED = _("accepted but not applied")
 
 
-@dataclass
-class PushResult:
-    written: dict[int, StockRow] = field(default_factory=dict)  # link id -> echoed row
-    not_applied: dict[int, str] = field(default_factory=dict)
-    broken: dict[int, str] = field(default_factory=dict)
-    untouched: list[int] = field(default_factory=list)  # not attempted after an abort
-    unverified: list[int] = field(default_factory=list)  # written, but the re-read failed
-    aborted: PrestaShopError | None = None
+def write_changes(
+    client, changes: Sequence[Change], *, integration: Integration, timer=None, wrote=None
+) -> PushResult:
+    """Write the changes in as few requests as the shop takes: several rows per request
+    where the integration uses multi-row writes, else (or for a single row) one by one.
 
-
-def push_changes(client, changes: Iterable[Change]) -> PushResult:
-    """Write each change; stop at the first shop-wide failure (rate limit, key, outage)."""
-    result = PushResult()
-    pending = list(changes)
-    for position, change in enumerate(pending):
-        try:
-            result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
-        except WriteNotApplied as exc:
-            result.not_applied[change.link_id] = describe_failure(exc)
-        except StockRowNotFound:
-            result.broken[change.link_id] = str(STOCK_ROW_NOT_FOUND)
-        except ShopPermanentError as exc:
-            result.broken[change.link_id] = describe_failure(exc)
-        except (ShopConfigError, ShopTemporaryError) as exc:
-            result.aborted = exc
-            result.untouched = [c.link_id for c in pending[position:]]
-            break
+    ``wrote()``, if given, is called once per accepted row (live counts).
+    """
+    if len(changes) < 2 or not batching.uses_batches(integration):
+        return push_changes(client, changes, wrote=wrote)
+    timer = timer or batching.ExchangeTimer()
+    result = push_in_batches(client, changes, integration=integration, timer=timer)
+    for _row in result.written if wrote is not None else ():
+        wrote()
     return result
 
 
@@ -95,22 +76,50 @@ def verify_writes(client, push: PushResult) -> None:
         del push.written[link_id]
 
 
+def uncertain_links(changes: Iterable[Change], rows: set[int]) -> set[int]:
+    """The links whose row had a write that lost its answer (client.uncertain_rows)."""
+    return {change.link_id for change in changes if change.row.id in rows}
+
+
 def push_claimed(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    meter=None,
 ) -> recording.SyncResult:
-    """Bring the claimed links' shop rows to the ledger and record every outcome."""
+    """Bring the claimed links' shop rows to the ledger and record every outcome.
+
+    Never raises a shop failure: what stopped the pass is in the result's ``error``, after
+    everything done before it was recorded. ``meter`` (leases.Meter) counts live.
+    """
     links = recording.load_links(claimed)
-    desired = desired_quantities(integration, [link.product_id for link in links])
-    client = shop.client_for(integration)
+    try:
+        desired = desired_quantities(integration, [link.product_id for link in links])
+    except PrestaShopError as exc:  # the shop's orders could not be read: write nothing
+        failures.record_abort(integration, links, exc)
+        return recording.SyncResult(error=exc)
+    timer = batching.ExchangeTimer()
+    client = shop.client_for(integration, wrap_limiter=timer.wrap)
+    if meter is not None:
+        meter.track(client)
     try:
         try:
             read = client.fetch_stock({link.ps_product_id for link in links})
         except PrestaShopError as exc:
-            recording.record_abort(integration, links, exc)
-            raise
+            failures.record_abort(integration, links, exc)
+            return recording.SyncResult(requests=client.requests_sent, error=exc)
         plan = plan_changes(targets_of(links), desired, read)
-        push = push_changes(client, plan.changes)
+        push = write_changes(
+            client,
+            plan.changes,
+            integration=integration,
+            timer=timer,
+            wrote=meter.wrote if meter else None,
+        )
         verify_writes(client, push)
+        push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
         requests = client.requests_sent
     finally:
         client.close()
@@ -119,6 +128,5 @@ def push_claimed(
     )
     if push.aborted is not None:
         untouched = [link for link in links if link.pk in set(push.untouched)]
-        recording.record_abort(integration, untouched, push.aborted)
-        raise push.aborted
+        failures.record_abort(integration, untouched, push.aborted)
     return outcome

@@ -5,121 +5,61 @@ of the values that changed, one CASE update in the outbox, one bulk insert of lo
 """
 
 import logging
-import random
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.engine import outbox, shop
+from integrations.engine import outbox
+from integrations.engine.failures import keep_dirty, mark_failures, mark_uncertain, pushes
 from integrations.engine.per_row import ValueByPk
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
-from integrations.prestashop import PrestaShopError, RateLimited, ShopConfigError
+from integrations.prestashop import PrestaShopError
 from integrations.reasons import describe_failure
 from warehouse.models import StockMovement
 
 logger = logging.getLogger("integrations.sync")
 
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
 CAUSE_MAX = 255
+
+
+COUNTS = ("processed", "changed", "failed", "requests", "moved")
 
 
 @dataclass(frozen=True)
 class SyncResult:
     processed: int = 0  # links compared with the shop
-    changed: int = 0  # rows written (or, in a dry run, that would be)
+    changed: int = 0  # rows written (or booked into the ledger)
     failed: int = 0  # links that ended failing or broken
     requests: int = 0  # HTTP requests sent
     moved: int = 0  # links written whose mark moved meanwhile (still dirty)
+    # Links this pass is finished with: in sync, written, or failed for the drain to retry.
+    # The others (not reached, or hit by a temporary failure) need another attempt.
+    settled: frozenset[int] = frozenset()
+    error: PrestaShopError | None = None  # the shop failure that stopped the pass, if any
+    batch_size: int = 0  # rows per multi-row write in force at the end; 0: none was sent
 
     def __add__(self, other: "SyncResult") -> "SyncResult":
+        counts = {name: getattr(self, name) + getattr(other, name) for name in COUNTS}
         return SyncResult(
-            *(getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__)
+            **counts,
+            settled=self.settled | other.settled,
+            error=other.error or self.error,
+            batch_size=other.batch_size or self.batch_size,
         )
+
+    def counts(self) -> dict[str, int]:
+        """The counters alone (what a task returns as its result)."""
+        return {name: getattr(self, name) for name in COUNTS}
 
 
 def load_links(claimed: dict[int, int]) -> list[ProductLink]:
     """The claimed links with their products' SKUs (one query)."""
     return list(
         ProductLink.objects.filter(pk__in=list(claimed)).select_related("product").order_by("pk")
-    )
-
-
-def backoff_delay(failed_attempts: int) -> timedelta:
-    """Exponential delay with jitter before a failing link is tried again by a drain."""
-    seconds = min(BACKOFF_BASE_SECONDS * 2 ** max(failed_attempts - 1, 0), BACKOFF_MAX_SECONDS)
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
-
-
-def mark_failures(
-    links: list[ProductLink], reasons: dict[int, str], *, state: str, now: datetime
-) -> None:
-    """Record failing or broken links; their marks stay, so a later pass repairs them.
-
-    One UPDATE; its CASEs grow with the distinct reasons and attempt counts, not the links
-    (a whole chunk failing on one outage shares one reason and usually one attempt count).
-    """
-    failed = [link for link in links if link.pk in reasons]
-    if not failed:
-        return
-    by_reason = defaultdict(list)
-    for link in failed:
-        link.failed_attempts += 1
-        by_reason[reasons[link.pk][:2000]].append(link)
-    # One jittered delay per attempt count: links that failed together retry together, in
-    # one bulk read; tasks and passes still spread apart.
-    retry_at = {
-        attempts: now + backoff_delay(attempts) if state == ProductLink.State.FAILING else None
-        for attempts in {link.failed_attempts for link in failed}
-    }
-    by_retry = defaultdict(list)
-    for link in failed:
-        link.state, link.last_error = state, reasons[link.pk][:2000]
-        link.next_attempt_at = retry_at[link.failed_attempts]
-        by_retry[link.next_attempt_at].append(link)
-    ProductLink.objects.filter(pk__in=[link.pk for link in failed]).update(
-        state=state,
-        failed_attempts=F("failed_attempts") + 1,
-        last_error=_by_group(by_reason),
-        next_attempt_at=_by_group(by_retry),
-    )
-
-
-def _by_group(groups: dict) -> Case | Value:
-    """The value of each group of links: a plain value if there is one, else a CASE."""
-    if len(groups) == 1:
-        return Value(next(iter(groups)))
-    return Case(
-        *[
-            When(pk__in=[link.pk for link in group], then=Value(value))
-            for value, group in groups.items()
-        ]
-    )
-
-
-def record_abort(integration: Integration, links: list[ProductLink], error: PrestaShopError):
-    """A shop-wide failure: stop the integration, or back the links off (a 429 is not theirs)."""
-    if isinstance(error, ShopConfigError):
-        shop.halt(integration, error)
-    elif not isinstance(error, RateLimited):
-        reason = describe_failure(error, key=integration.api_key)
-        mark_failures(
-            links,
-            {link.pk: reason for link in links},
-            state=ProductLink.State.FAILING,
-            now=timezone.now(),
-        )
-    logger.warning(
-        "Integration inventory sync aborted: integration=%s links=%s error=%s: %s",
-        integration.pk,
-        len(links),
-        type(error).__name__,
-        error,
     )
 
 
@@ -130,15 +70,28 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
     unverified = set(push.unverified)
     ok = [*plan.in_sync, *(pk for pk in push.written if pk not in unverified)]
     cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
-    mark_failures(links, {**plan.missing, **push.broken}, state=ProductLink.State.BROKEN, now=now)
-    mark_failures(links, push.not_applied, state=ProductLink.State.FAILING, now=now)
-    _write_log(integration, links, plan, push, run)
+    broken = {**plan.missing, **push.broken}
+    temporary = {
+        pk: describe_failure(error, key=integration.readable_api_key)
+        for pk, error in push.temporary.items()
+    }
+    failing = {**push.not_applied, **temporary}
+    mark_failures(links, broken, state=ProductLink.State.BROKEN, now=now)
+    mark_failures(links, failing, state=ProductLink.State.FAILING, now=now)
+    mark_uncertain(push.uncertain, now=now)
+    if pushes(integration):
+        keep_dirty(unverified, now=now)
+    _write_log(integration, links, plan, push, run, temporary)
     result = SyncResult(
         processed=len(links) - len(push.untouched),
         changed=len(push.written),
-        failed=len(plan.missing) + len(push.broken) + len(push.not_applied),
+        failed=len(broken) + len(push.not_applied) + len(temporary),
         requests=requests,
         moved=len(ok) - cleared,
+        # Written rows not verified yet stay dirty: the drain reads them again, not the chunk.
+        settled=frozenset([*plan.in_sync, *push.written, *broken, *push.not_applied]),
+        error=push.error,
+        batch_size=push.batch_size,
     )
     log_pass(integration, run, result)
     return result
@@ -147,13 +100,14 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
 def log_pass(integration: Integration, run: SyncRun | None, result: SyncResult) -> None:
     logger.info(
         "Integration inventory sync pass: run=%s integration=%s processed=%s changed=%s "
-        "failed=%s requests=%s",
+        "failed=%s requests=%s batch_size=%s",
         run.pk if run else "-",
         integration.pk,
         result.processed,
         result.changed,
         result.failed,
         result.requests,
+        result.batch_size or "-",
     )
 
 
@@ -202,14 +156,14 @@ def _update_links(per_row: dict[str, dict[int, int]], *, pushed_at) -> None:
     ProductLink.objects.filter(pk__in=sorted(touched)).update(**fields)
 
 
-def _write_log(integration, links, plan, push, run) -> None:
+def _write_log(integration, links, plan, push, run, temporary) -> None:
     """One audit entry per write and per failed link, each with its cause."""
     before = {change.link_id: change.row.quantity for change in plan.changes}
     wanted = {change.link_id: change.quantity for change in plan.changes}
     outcomes = dict.fromkeys(push.written, (SyncLogEntry.Outcome.WRITTEN, ""))
     for pk, message in push.not_applied.items():
         outcomes[pk] = (SyncLogEntry.Outcome.NOT_APPLIED, message)
-    for pk, message in {**plan.missing, **push.broken}.items():
+    for pk, message in {**plan.missing, **push.broken, **temporary}.items():
         outcomes[pk] = (SyncLogEntry.Outcome.FAILED, message)
     logged = [link for link in links if link.pk in outcomes]
     causes = describe_causes(logged, run)

@@ -2,23 +2,31 @@
 
 A full sync re-checks every link (clean, dirty, failing and broken ones), repairing drift
 made in the shop. Chunks are idempotent: a redelivered or repeated chunk rereads the ledger
-and the shop and writes only what still differs; its counters are added once.
+and the shop and writes only what still differs. A chunk's counts are what its attempts did,
+added as they go (requests and writes while it runs, leases.Lease): a retry, a redelivery or
+a chunk sent again after its worker died adds only its own work. A run whose chunks all lost
+their workers is closed, not joined, when a new full sync is asked for.
 """
 
 import logging
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.engine import outbox
+from integrations.engine import failures, leases, outbox
 from integrations.engine.drain import sync_links
 from integrations.engine.recording import SyncResult
-from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
+from integrations.models import Integration, ProductLink, SyncChunk, SyncRun
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
+
+OPEN = (SyncChunk.Status.QUEUED, SyncChunk.Status.RUNNING)
+FAILED_STATES = (ProductLink.State.FAILING, ProductLink.State.BROKEN)
 
 
 class SyncRefused(Exception):
@@ -48,15 +56,17 @@ def active_full_run(integration: Integration) -> SyncRun | None:
 def start_full_sync(integration: Integration, *, trigger: str, user=None) -> SyncRun:
     """Create a full run split into chunks (the caller sends them: tasks.start_full_sync).
 
-    Returns the run already in progress instead when there is one (whoever started it);
-    raises SyncRefused when the integration cannot sync.
+    Returns the run already in progress instead when there is one (whoever started it) and it
+    is alive; raises SyncRefused when the integration cannot sync.
     """
     reason = refusal(integration)
     if reason:
         raise SyncRefused(reason)
     running = active_full_run(integration)
     if running is not None:
-        return running
+        if is_alive(running):
+            return running
+        close_dead_run(running)  # a run nobody works on is not joined: it ends, a new one starts
     try:
         with transaction.atomic():
             run = _create_run(integration, trigger=trigger, user=user)
@@ -80,7 +90,13 @@ def _create_run(integration, *, trigger, user) -> SyncRun:
     run = SyncRun.objects.create(
         integration=integration, kind=kind, trigger=trigger, triggered_by=user
     )
-    link_ids = list(integration.links.order_by("pk").values_list("pk", flat=True))
+    # In the shop's product order: a chunk covers a dense range of product ids, which the
+    # client reads in one request (filter[id_product]=[low,high]) however large the catalogue.
+    link_ids = list(
+        integration.links.order_by("ps_product_id", "ps_combination_id", "pk").values_list(
+            "pk", flat=True
+        )
+    )
     size = max(integration.chunk_size, 1)
     chunks = [
         SyncChunk(run=run, index=n, link_ids=link_ids[start : start + size])
@@ -99,83 +115,143 @@ def _create_run(integration, *, trigger, user) -> SyncRun:
 
 
 def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
-    """Run one chunk of a full sync. Idempotent: a finished chunk is not run again."""
+    """One attempt at a chunk of a full sync. Idempotent; never raises a shop failure.
+
+    The attempt takes only the links no earlier attempt finished, and keeps what it finishes
+    even when a shop failure stops it (the failure is the result's ``error``: the task retries
+    or gives up). The chunk is closed once every link is done. A delivery of a chunk that is
+    closed, or now belongs to another task (sent again after its worker was lost), does
+    nothing. Any other exception fails the chunk with its reason, then goes on up.
+    """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
-    run, integration = chunk.run, chunk.run.integration
-    if chunk.status in (SyncChunk.Status.DONE, SyncChunk.Status.FAILED):
+    token = token or chunk.task_id or outbox.new_token()
+    if not begin_attempt(chunk, token):
         return SyncResult()
-    reason = refusal(integration)
+    reason = refusal(chunk.run.integration)
     if reason:
         fail_chunk(chunk_id, reason)
         return SyncResult()
-    _mark_started(chunk)
-    token = token or chunk.task_id or outbox.new_token()
-    result = sync_links(integration, chunk.link_ids, run=run, token=token)
-    finish_chunk(chunk_id, result)
+    lease = leases.Lease(token, chunk_id=chunk.pk, run_id=chunk.run_id)
+    try:
+        with lease:
+            result = sync_links(
+                chunk.run.integration,
+                chunk.remaining_link_ids(),
+                run=chunk.run,
+                token=token,
+                meter=lease.meter,
+            )
+    except Exception as exc:
+        lease.flush()
+        fail_chunk(chunk_id, failures.describe_crash(exc))
+        raise
+    record_progress(chunk, lease, result, token=token)
+    if result.error is None and SyncChunk.objects.filter(pk=chunk_id, task_id=token).exists():
+        # Unless the chunk was sent again meanwhile (a stalled worker).
+        finish_chunk(chunk_id, batch_size=result.batch_size)
     return result
 
 
-def _mark_started(chunk: SyncChunk) -> None:
+def begin_attempt(chunk: SyncChunk, token: str) -> bool:
+    """Start an attempt if this delivery may run the chunk (by conditional UPDATE).
+
+    It may when the chunk waits for it (queued, sent as this task or not sent yet) or is its
+    own (a retry, or the same task redelivered after its process died).
+    """
     now = timezone.now()
-    SyncChunk.objects.filter(pk=chunk.pk).update(
-        status=SyncChunk.Status.RUNNING, attempts=F("attempts") + 1, started_at=now
+    mine = Q(status=SyncChunk.Status.QUEUED, task_id__in=["", token]) | Q(
+        status=SyncChunk.Status.RUNNING, task_id=token
     )
-    SyncRun.objects.filter(pk=chunk.run_id, status=SyncRun.Status.QUEUED).update(
-        status=SyncRun.Status.RUNNING, started_at=now
+    started = (
+        SyncChunk.objects.filter(pk=chunk.pk)
+        .filter(mine)
+        .update(
+            status=SyncChunk.Status.RUNNING,
+            task_id=token,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            lease_expires_at=leases.expiry(now=now),
+            error="",
+        )
+    )
+    if started:
+        SyncRun.objects.filter(pk=chunk.run_id, status=SyncRun.Status.QUEUED).update(
+            status=SyncRun.Status.RUNNING, started_at=now
+        )
+    return bool(started)
+
+
+def record_progress(chunk: SyncChunk, lease: leases.Lease, result: SyncResult, *, token) -> None:
+    """Keep the links this attempt finished with, and add its counts to the chunk and run."""
+    with transaction.atomic():
+        lease.settle(result.changed)  # what it did counts, even if the chunk is no longer its own
+        if result.settled:
+            done = sorted(set(chunk.done_link_ids) | result.settled)
+            SyncChunk.objects.filter(pk=chunk.pk, task_id=token).update(done_link_ids=done)
+            chunk.done_link_ids = done
+
+
+def wait_for_retry(chunk_id: int, seconds: float, *, token: str, error) -> None:
+    """The chunk's task retries in ``seconds``: its lease covers the wait; the reason shows."""
+    chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
+    reason = describe_failure(error, key=chunk.run.integration.readable_api_key)
+    SyncChunk.objects.filter(pk=chunk_id, task_id=token, status=SyncChunk.Status.RUNNING).update(
+        lease_expires_at=leases.expiry(extra=seconds),
+        error=_("Next attempt in %(seconds)d s. %(reason)s")
+        % {"seconds": round(seconds), "reason": reason},
     )
 
 
-def finish_chunk(chunk_id: int, result: SyncResult) -> None:
-    """Record a finished chunk once, add its counts to the run, finish the run if last."""
+def finish_chunk(chunk_id: int, *, batch_size: int = 0) -> None:
+    """Record a chunk whose every link is done; finish the run if it was the last one."""
     chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
-    # Counted from the records, so writes made by an attempt that was retried count too.
-    changed = SyncLogEntry.objects.filter(
-        run_id=chunk.run_id,
-        link_id__in=chunk.link_ids,
-        outcome__in=[SyncLogEntry.Outcome.WRITTEN, SyncLogEntry.Outcome.BOOKED],
-    ).count()
-    failed = ProductLink.objects.filter(
-        pk__in=chunk.link_ids,
-        state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING],
-    ).count()
-    _close_chunk(chunk, SyncChunk.Status.DONE, changed, failed, result.requests, "")
+    failed = ProductLink.objects.filter(pk__in=chunk.link_ids, state__in=FAILED_STATES).count()
+    _close_chunk(
+        chunk, SyncChunk.Status.DONE, len(chunk.link_ids), failed, "", batch_size=batch_size
+    )
 
 
 def fail_chunk(chunk_id: int, error) -> None:
-    """Record a chunk that gave up (retries exhausted, or the integration cannot sync).
+    """Record a chunk that gave up (retries exhausted, its worker lost, or a refusal).
 
-    `error` is the refusal's text or the shop failure that exhausted the retries.
+    `error` is the refusal's text, or the failure that ended it. What the chunk did stays
+    counted; its links not done count as failed.
     """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
-    message = describe_failure(error, key=chunk.run.integration.api_key)
-    _close_chunk(chunk, SyncChunk.Status.FAILED, 0, len(chunk.link_ids), 0, message)
+    message = describe_failure(error, key=chunk.run.integration.readable_api_key)
+    failed = ProductLink.objects.filter(
+        Q(pk__in=chunk.remaining_link_ids()) | Q(pk__in=chunk.link_ids, state__in=FAILED_STATES)
+    ).count()
+    processed = len(chunk.link_ids) - len(chunk.remaining_link_ids())
+    _close_chunk(chunk, SyncChunk.Status.FAILED, processed, failed, message)
 
 
-def _close_chunk(chunk, status, changed, failed, requests, error) -> None:
-    processed = len(chunk.link_ids)
-    closed = SyncChunk.objects.filter(
-        pk=chunk.pk, status__in=[SyncChunk.Status.QUEUED, SyncChunk.Status.RUNNING]
-    ).update(
-        status=status,
-        processed=processed,
-        changed=changed,
-        failed=failed,
-        error=error,
-        finished_at=timezone.now(),
-    )
-    if not closed:
-        return  # already counted (a redelivered task finishing twice)
-    SyncRun.objects.filter(pk=chunk.run_id).update(
-        processed=F("processed") + processed,
-        changed=F("changed") + changed,
-        failed=F("failed") + failed,
-        requests=F("requests") + requests,
-        chunks_done=F("chunks_done") + 1,
-    )
-    _finish_run_if_complete(chunk.run_id)
+def _close_chunk(chunk, status, processed, failed, error, *, batch_size=0) -> None:
+    with transaction.atomic():
+        closed = SyncChunk.objects.filter(pk=chunk.pk, status__in=OPEN).update(
+            status=status,
+            processed=processed,
+            failed=failed,
+            error=error,
+            batch_size=batch_size or None,
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
+        if not closed:
+            return  # already counted (a redelivered task finishing twice)
+        # The run shows the multi-row size in force when its last batching chunk closed.
+        run_fields = {"batch_size": batch_size} if batch_size else {}
+        SyncRun.objects.filter(pk=chunk.run_id).update(
+            processed=F("processed") + processed,
+            failed=F("failed") + failed,
+            chunks_done=F("chunks_done") + 1,
+            **run_fields,
+        )
+    finish_run_if_complete(chunk.run_id)
 
 
-def _finish_run_if_complete(run_id: int) -> None:
+def finish_run_if_complete(run_id: int) -> None:
+    """Give the run its final status once every chunk is closed (idempotent)."""
     run = SyncRun.objects.get(pk=run_id)
     if run.chunks_done < run.chunks_total or not run.is_active:
         return
@@ -203,3 +279,37 @@ def _finish_run_if_complete(run_id: int) -> None:
             run.failed,
             run.requests,
         )
+
+
+def expired_chunks(*, now: datetime | None = None):
+    """Running chunks whose lease ran out (rows from before leases: started too long ago)."""
+    now = now or timezone.now()
+    return SyncChunk.objects.filter(status=SyncChunk.Status.RUNNING).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, started_at__lt=now - outbox.lease_timeout())
+    )
+
+
+def lost_reason(times: int) -> str:
+    return _(
+        "The worker running this chunk stopped %(times)d times (killed, out of memory or "
+        "restarted); the chunk was given up. Check the workers' logs."
+    ) % {"times": times}
+
+
+def is_alive(run: SyncRun, *, now: datetime | None = None) -> bool:
+    """Whether someone works on the run: a chunk waiting in the queue or one with a live lease."""
+    now = now or timezone.now()
+    return run.chunks.filter(
+        Q(status=SyncChunk.Status.QUEUED)
+        | Q(status=SyncChunk.Status.RUNNING, lease_expires_at__gte=now)
+    ).exists()
+
+
+def close_dead_run(run: SyncRun) -> None:
+    """End a run nobody works on: its expired chunks fail (their claims freed), it finishes."""
+    for chunk in expired_chunks().filter(run=run).only("pk", "task_id", "requeues"):
+        outbox.release_token(chunk.task_id)
+        fail_chunk(chunk.pk, lost_reason(chunk.requeues + 1))
+    finish_run_if_complete(run.pk)
+    logger.warning("Integration inventory sync: run=%s had no live chunk; closed", run.pk)

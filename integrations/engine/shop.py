@@ -6,24 +6,54 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.encryption import ApiKeyUnreadable
 from integrations.models import Integration
-from integrations.prestashop import PrestaShopClient, ShopConfigError
+from integrations.prestashop import PrestaShopClient, RetryPolicy, ShopConfigError
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
 
 
-def client_for(integration: Integration) -> PrestaShopClient:
-    """A client for this integration's shop, sharing the integration's one rate limiter."""
+def client_for(integration: Integration, *, wrap_limiter=None) -> PrestaShopClient:
+    """A client for this integration's shop, sharing the integration's one rate limiter
+    (passed through `wrap_limiter(limiter)` when given, e.g. to time each exchange).
+
+    A stored key no configured encryption key opens stops the integration, as a refused key
+    does, and raises ApiKeyUnreadable (a ShopConfigError).
+    """
     from integrations.ratelimit import limiter_for  # the limiter module may load Redis
 
+    try:
+        key = integration.api_key
+    except ApiKeyUnreadable as error:
+        halt(integration, error)
+        raise
+    limiter = limiter_for(integration)
     return PrestaShopClient(
         integration.shop_url,
-        integration.api_key,
+        key,
         shop_id=integration.shop_id,
         verify_tls=integration.verify_tls,
-        limiter=limiter_for(integration),
+        limiter=wrap_limiter(limiter) if wrap_limiter else limiter,
         timeout=shop_timeout(),
+        retry=retry_policy(),
+    )
+
+
+def retry_policy() -> RetryPolicy:
+    """Per-request retries (INVSYNC_SHOP_RETRIES, INVSYNC_SHOP_RATE_LIMIT_RETRIES).
+
+    Short waits only, spent in the worker: a Retry-After longer than
+    INVSYNC_SHOP_RETRY_AFTER_WAIT goes to the task, which comes back when the shop asked
+    without holding a worker. A write retried after a lost answer leaves its row in the
+    client's uncertain_rows, which the engine reads again later (failures.mark_uncertain).
+    """
+    wait = settings.INVSYNC_SHOP_RETRY_AFTER_WAIT
+    return RetryPolicy(
+        temporary_retries=settings.INVSYNC_SHOP_RETRIES,
+        rate_limited_retries=settings.INVSYNC_SHOP_RATE_LIMIT_RETRIES,
+        retry_after_cap=wait,
+        rate_limited_delay=wait,
     )
 
 
@@ -44,7 +74,7 @@ def halt(integration: Integration, error: ShopConfigError) -> None:
     """Stop the integration's sync until a human fixes the key or the permissions."""
     now = timezone.now()
     # Stored rendered: workers run in settings.LANGUAGE_CODE, the operator's language.
-    message = describe_failure(error, key=integration.api_key)
+    message = describe_failure(error, key=integration.readable_api_key)
     Integration.objects.filter(pk=integration.pk).update(
         halted_at=now, last_error=message, last_error_at=now
     )

@@ -2,14 +2,47 @@
 # Orders read from the shop and the reservations they hold (issue 14).
 
 import django.db.models.deletion
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+# What the roles of warehouse.0004_roles get of the new models: both see reservations and
+# shop orders (the goods issue needs approve_document, which Magazyn has); the shop's admin
+# also sets what each of the shop's order states does.
+ORDER_READ = [
+    ("warehouse", "view_reservation"),
+    ("warehouse", "view_reservationline"),
+    ("integrations", "view_shoporder"),
+    ("integrations", "view_shoporderstate"),
+]
+ROLES = {
+    "Magazyn": ORDER_READ,
+    "Administrator sklepu": [*ORDER_READ, ("integrations", "change_shoporderstate")],
+}
+
+
+def grant_roles(apps, schema_editor):
+    using = schema_editor.connection.alias
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True  # what create_permissions checks for an app with models
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group in Group.objects.using(using).filter(name__in=list(ROLES)):
+        for app_label, codename in ROLES[group.name]:
+            group.permissions.add(
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0005_limiter_state'),
+        ('integrations', '0011_encrypted_key'),
         ('warehouse', '0020_reservations'),
+        ('warehouse', '0004_roles'),
     ]
 
     operations = [
@@ -105,4 +138,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('integration', 'ps_state_id'), name='orderstate_unique_per_shop')],
             },
         ),
+        migrations.RunPython(grant_roles, migrations.RunPython.noop),
     ]

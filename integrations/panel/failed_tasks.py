@@ -88,6 +88,7 @@ def stored_call(result: TaskResult) -> tuple[str, tuple, dict]:
 def retry(result: TaskResult) -> str:
     """Send the failed task again with its stored arguments; forget the failure. New task id."""
     name, args, kwargs = stored_call(result)
+    kwargs.pop("retries", None)  # the spent retry budgets: a retry by hand starts afresh
     sent = app.send_task(name, args=args, kwargs=kwargs)
     result.delete()
     return sent.id

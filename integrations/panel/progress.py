@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, dataclass
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from integrations.engine import estimates
@@ -52,11 +52,23 @@ def run_progress(run: SyncRun) -> Progress:
         chunks_done=run.chunks_done,
         percent=percent,
         rate=rate,
-        rate_label=_("%(rate)s products/s") % {"rate": rate} if rate is not None else "",
+        rate_label=describe_rate(rate),
         eta_seconds=eta,
         eta_label=format_duration(eta) if eta is not None else "",
         error=run.error,
     )
+
+
+def describe_rate(rate: float | None) -> str:
+    """ "3 378,4 produktów/s" in the user's number format; empty before any product."""
+    if rate is None:
+        return ""
+    return _("%(rate)s products/s") % {"rate": formats.number_format(rate, 1, force_grouping=True)}
+
+
+def grouped(number: int) -> str:
+    """A count as the user's language writes it, thousands grouped ("3 378")."""
+    return formats.number_format(number, force_grouping=True)
 
 
 def measured_rate(run: SyncRun) -> float | None:

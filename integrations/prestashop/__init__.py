@@ -4,6 +4,7 @@ from .address import ShopAddress, parse_address
 from .batch import BatchNotSupported, BatchRowRefused, BatchWriteError
 from .client import PrestaShopClient
 from .errors import (
+    Failure,
     PrestaShopError,
     RateLimited,
     ShopConfigError,
@@ -15,9 +16,11 @@ from .errors import (
 )
 from .orders import OrderHead, OrderLine, OrderStateInfo
 from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
+from .retry import NO_RETRIES, RetryPolicy
 from .transport import Limiter
 
 __all__ = [
+    "NO_RETRIES",
     "AccessReport",
     "BatchNotSupported",
     "BatchRowRefused",
@@ -25,6 +28,7 @@ __all__ = [
     "BatchWrite",
     "BatchWriteError",
     "CatalogueItem",
+    "Failure",
     "Limiter",
     "OrderHead",
     "OrderLine",
@@ -32,6 +36,7 @@ __all__ = [
     "PrestaShopClient",
     "PrestaShopError",
     "RateLimited",
+    "RetryPolicy",
     "ShopAddress",
     "ShopConfigError",
     "ShopPermanentError",

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 from lxml import etree
 
-from . import parsing
 from .errors import PrestaShopError, ShopConfigError, UnexpectedResponse
 from .records import AccessReport
 from .transport import Transport
@@ -69,7 +68,7 @@ def fetch_report(transport: Transport, params: list[tuple[str, str]]) -> AccessR
     """The report from the shop's XML resource list (the JSON one is an empty 500 on 8.1.2,
     with or without URL rewriting: transcripts 10, orders/121)."""
     reply = transport.send("GET", "", params=params)
-    resources = read_resources(parsing.parse_body(reply.body, reply.content_type))
+    resources = read_resources(reply.document)
     report = build_report(transport.version or "", resources)
     address = transport.address
     return replace(report, address_form=address.form, endpoint=address.root)

@@ -21,6 +21,7 @@ from lxml import etree
 
 from . import parsing, writes
 from .errors import (
+    Failure,
     PrestaShopError,
     ShopPermanentError,
     StockRowNotFound,
@@ -39,7 +40,8 @@ _DETAIL = re.compile(r"\((HTTP \d+, .*)\)\s*$", re.DOTALL)
 
 
 class BatchWriteError(PrestaShopError):
-    """A multi-row write failed as a whole; the answer does not say which rows were written."""
+    """A multi-row write failed as a whole; the answer does not say which rows were written.
+    `attempts` is the failed request's (retries included), taken from `cause`."""
 
     def __init__(
         self,
@@ -55,12 +57,16 @@ class BatchWriteError(PrestaShopError):
         self.stock_ids = tuple(stock_ids)  # the rows sent, in the body's order
         self.method = method
         self.cause = cause
+        if cause is not None:
+            self.attempts = cause.attempts
 
 
 class BatchNotSupported(BatchWriteError):
     """The shop does not take several rows in one request: an error one row would not get
     (400/89/90, 500/127, a proxy refusing the body) or a 200 that does not list every row.
     Write these rows one by one; `listed` holds the rows a 200 answer did list."""
+
+    kind = Failure.BATCH_NOT_SUPPORTED
 
     def __init__(self, message: str, *, listed: Sequence[int] = (), **kwargs):
         super().__init__(message, **kwargs)
@@ -71,6 +77,8 @@ class BatchRowRefused(BatchWriteError):
     """One row was refused as a single write would be (404/92 missing row: `missing`; 400/85
     invalid value, 500/133 ...: `cause` is that single-write error). The rows before it were
     written and the rows after it were not; the answer does not say which row it was."""
+
+    kind = Failure.BATCH_ROW_REFUSED
 
     def __init__(self, message: str, *, missing: bool = False, **kwargs):
         super().__init__(message, **kwargs)
@@ -109,6 +117,7 @@ def failure_of(
     if status == 404 and codes & ROW_NOT_FOUND_CODES:
         message = f"{what}: {which} sent does not exist in this shop ({detail})"
         cause = StockRowNotFound(message, status=status, codes=error.codes)
+        cause.attempts = error.attempts
         return BatchRowRefused(_partly(message), **common, missing=True, cause=cause)
     if isinstance(error, ShopPermanentError):
         message = f"{what}: the shop refused {which} sent ({detail})"

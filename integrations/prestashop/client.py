@@ -1,7 +1,8 @@
 """PrestaShop webservice client for stock: bulk reads, one- and multi-row writes, access checks.
 
-HTTP and parsing only: no Django, every setting comes in through the constructor. The client
-never retries (the Celery tasks do); every failure is one of the types in errors.py.
+HTTP and parsing only: no Django, every setting comes in through the constructor. A temporary
+failure retries that one request (RetryPolicy); every failure is one of the types in
+errors.py, its `kind` saying what happened.
 
 Formats: lists are read as JSON (`output_format=JSON`) because a JSON list is about half the
 bytes of the XML one (no CDATA, tabs or xlink attributes on every id field), and a list is not
@@ -23,6 +24,7 @@ from .batch import BatchNotSupported
 from .errors import PrestaShopError, ShopConfigError, UnexpectedResponse, WriteNotApplied
 from .orders import OrderHead, OrderLine, OrderStateInfo
 from .records import AccessReport, BatchSupport, BatchWrite, CatalogueItem, StockRead, StockRow
+from .retry import RetryPolicy
 from .transport import Transport
 
 if TYPE_CHECKING:
@@ -59,7 +61,14 @@ class PrestaShopClient:
         max_ids_per_request: int = 250,
         range_spread: float = query.RANGE_SPREAD,
         session: requests.Session | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | None = None,
     ):
+        """`timeout`: (connect, read) seconds per socket operation; `deadline`: seconds for a
+        whole exchange (connect, send, the entire body), default connect + 2 x read;
+        `retry`: how temporary failures are retried (default RetryPolicy(), never:
+        RetryPolicy.disabled()). A given `session` gets the deadline's adapter mounted for
+        the shop's origin."""
         if max_ids_per_request < 1:
             raise ValueError("max_ids_per_request must be at least 1")
         self.shop_id = shop_id
@@ -72,6 +81,8 @@ class PrestaShopClient:
             verify_tls=verify_tls,
             limiter=limiter,
             session=session,
+            deadline=deadline,
+            retry=retry,
         )
         self._version_probed = False
         self._patch_refused = False
@@ -84,6 +95,12 @@ class PrestaShopClient:
     @requests_sent.setter
     def requests_sent(self, value: int) -> None:
         self._transport.requests_sent = value
+
+    @property
+    def uncertain_rows(self) -> set[int]:
+        """Stock row ids whose write lost its answer (it may still land late, over a newer
+        value): read them again after the shop's execution limit. The caller may clear it."""
+        return self._transport.uncertain
 
     def __enter__(self) -> "PrestaShopClient":
         return self
@@ -185,7 +202,9 @@ class PrestaShopClient:
         `not_applied`, rows the shop is known to reject are `refused` and not sent.
         Raises BatchNotSupported (write them one by one), BatchRowRefused (one row refused:
         the rows before it were written, those after it were not; re-read to know), or the
-        error any single write would get (key, permission, outage, rate limit).
+        error any single write would get (key, permission, outage, rate limit). Temporary
+        failures are retried as for one row (RetryPolicy); a lost answer puts every row sent
+        in `uncertain_rows`.
         """
         sendable, refused = batch.preflight(list(changes))
         before = self.requests_sent
@@ -337,7 +356,9 @@ class PrestaShopClient:
         body = writes.patch_body(changes) if method == "PATCH" else writes.put_body(changes)
         ids = [row.id for row, _ in changes]
         try:
-            reply = self._transport.send(method, path, params=self._shop_params(), body=body)
+            reply = self._transport.send(
+                method, path, params=self._shop_params(), body=body, rows=ids
+            )
         except PrestaShopError as exc:
             error = batch.failure_of(exc, what=what, stock_ids=ids, method=method)
             if error is exc:
@@ -367,7 +388,7 @@ class PrestaShopClient:
 
 
 def _parse(reply) -> Any:
-    return parsing.parse_body(reply.body, reply.content_type)
+    return reply.document  # parsed by the transport, so a broken body is retried there
 
 
 def _product_ids(values: Iterable[int]) -> Iterator[int]:

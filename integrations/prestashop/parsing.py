@@ -4,25 +4,35 @@ not send (HTML pages, broken or cut-off XML, PHP output before the reply, entity
 JSON quirks handled here (reference §3.3): numbers come as strings or as ints depending on
 the PHP version; an empty list is the bare body ``[]``; a single object drops every falsy
 field ("0", "", null), so a missing field there means 0 or "". XML keeps every field.
+
+Limits: the transport caps the body's size for both formats; libxml2 (no huge_tree) stops
+at 256 levels and 10 MB text nodes; JSON deeper than MAX_DEPTH or with more than MAX_VALUES
+values is refused before it is decoded (a deep shape that slips through still ends as the
+same error, not a RecursionError). XML with a DOCTYPE is refused by a parser before a single
+declaration is read, and entities are never expanded.
 """
 
 import json
 import re
 from typing import Any
+from xml.parsers import expat
 
 from lxml import etree
 
-from .errors import UnexpectedResponse
+from .errors import Failure, UnexpectedResponse
 from .records import STOCK_FIELDS, StockRow
 
 XML_TYPES = frozenset({"text/xml", "application/xml"})
 JSON_TYPES = frozenset({"application/json"})
 SNIPPET = 80
+MAX_DEPTH = 64  # a webservice reply nests about 6 deep
+MAX_VALUES = 500_000  # a page of 1,000 stock rows holds about 20,000
 
 _XML_START = re.compile(rb"<\?xml|<prestashop[\s>/]")
 _JSON_START = re.compile(rb"[{\[]")
-_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
-_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_DEEP_RUN = re.compile(rb"[\[{]{%d}" % (MAX_DEPTH + 1))
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(rb"<[^>]*>")
 _INT = re.compile(r"\s*-?\d+\s*")
@@ -44,8 +54,12 @@ def snippet(body: bytes, limit: int = SNIPPET) -> str:
 def parse_body(body: bytes, content_type: str | None) -> Any:
     """The reply as an lxml root element (XML) or a Python value (JSON); else UnexpectedResponse."""
     if not body.strip():
-        raise UnexpectedResponse("the shop sent an empty reply where data was expected")
+        raise UnexpectedResponse(
+            "the shop sent an empty reply where data was expected", kind=Failure.BROKEN_BODY
+        )
     kind = media_type(content_type)
+    if kind in XML_TYPES:
+        _refuse_doctype(body)  # before the junk check, which would take a DTD for junk
     _refuse_junk_prefix(body, kind)
     if kind in JSON_TYPES:
         return _parse_json(body)
@@ -53,11 +67,13 @@ def parse_body(body: bytes, content_type: str | None) -> Any:
         return parse_xml(body)
     if kind == "text/html":
         raise UnexpectedResponse(
-            f"the shop answered with an HTML page instead of webservice data: {snippet(body)!r}"
+            f"the shop answered with an HTML page instead of webservice data: {snippet(body)!r}",
+            kind=Failure.NOT_WEBSERVICE,
         )
     raise UnexpectedResponse(
         f"the shop answered with content type {kind or 'none'!r}, not XML or JSON: "
-        f"{snippet(body)!r}"
+        f"{snippet(body)!r}",
+        kind=Failure.NOT_WEBSERVICE,
     )
 
 
@@ -79,35 +95,111 @@ def _refuse_junk_prefix(body: bytes, kind: str) -> None:
     junk = body[: start.start()].decode("utf-8", "replace").strip()[:SNIPPET]
     raise UnexpectedResponse(
         f"the shop printed something before its reply (PHP output from a module or a PHP "
-        f"notice?), so the reply was not used: {junk!r}"
+        f"notice?), so the reply was not used: {junk!r}",
+        kind=Failure.NOT_WEBSERVICE,
     )
 
 
 def _parse_json(body: bytes) -> Any:
+    _refuse_deep_json(body)
     try:
         return json.loads(body.decode("utf-8"))
+    except RecursionError:  # nested deeper than Python's stack allows, in another shape
+        raise _too_deep() from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise UnexpectedResponse(f"the shop's JSON is broken or cut off: {exc}") from None
+        raise UnexpectedResponse(
+            f"the shop's JSON is broken or cut off: {exc}", kind=Failure.BROKEN_BODY
+        ) from None
+
+
+def _refuse_deep_json(body: bytes) -> None:
+    """Refuse JSON deeper than MAX_DEPTH in a row, or with more than MAX_VALUES values.
+
+    With every character but brackets dropped, a run of openers is a stretch where the
+    depth only grows. Strings may hold brackets and commas: the value count includes them
+    (a safe bound: a real page is far below it), and a run of openers is confirmed outside
+    strings before it is refused. C loops only; the string pass runs for suspects alone.
+    """
+    if sum(map(body.count, (b",", b"[", b"{"))) > MAX_VALUES:
+        raise UnexpectedResponse(
+            f"the shop's JSON holds more than {MAX_VALUES} values; refused",
+            kind=Failure.OVER_LIMITS,
+        )
+    if _DEEP_RUN.search(body.translate(None, _NOT_BRACKETS)):
+        outside_strings = _JSON_STRING.sub(b"", body)
+        if _DEEP_RUN.search(outside_strings.translate(None, _NOT_BRACKETS)):
+            raise _too_deep()
+
+
+def _too_deep() -> UnexpectedResponse:
+    return UnexpectedResponse(
+        f"the shop's JSON is nested deeper than {MAX_DEPTH} levels; refused",
+        kind=Failure.OVER_LIMITS,
+    )
 
 
 def parse_xml(body: bytes) -> etree._Element:
-    """Parse XML with no DTD, no entities and no network; refuse any DOCTYPE or ENTITY."""
-    root_at = _ROOT_ELEMENT.search(body)
-    prolog = body[: root_at.start()] if root_at else body
-    if _DECLARATION.search(prolog):
-        # Entity expansion ("billion laughs") and external entities live in a DTD; the
-        # webservice never sends one, so refuse before the parser sees it.
-        raise UnexpectedResponse("the shop's XML declares a DTD or entities; refused")
+    """Parse XML with no DTD, no entities and no network; any DOCTYPE is refused."""
+    _refuse_doctype(body)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
     )
     try:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
-        raise UnexpectedResponse(f"the shop's XML is broken or cut off: {exc}") from None
+        over = exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT  # depth 256, amplification
+        kind = Failure.OVER_LIMITS if over else Failure.BROKEN_BODY
+        raise UnexpectedResponse(f"the shop's XML is broken or cut off: {exc}", kind=kind) from None
+    if root.getroottree().docinfo.doctype:  # a prolog expat could not read (odd encoding)
+        raise UnexpectedResponse(
+            "the shop's XML declares a DTD or entities; refused", kind=Failure.DOCTYPE
+        )
     if root.tag != "prestashop":
-        raise UnexpectedResponse(f"the shop's XML has root <{root.tag}>, not <prestashop>")
+        raise UnexpectedResponse(
+            f"the shop's XML has root <{root.tag}>, not <prestashop>", kind=Failure.NOT_WEBSERVICE
+        )
     return root
+
+
+def _refuse_doctype(body: bytes) -> None:
+    if _declares_doctype(body):
+        raise UnexpectedResponse(
+            "the shop's XML declares a DTD or entities; refused", kind=Failure.DOCTYPE
+        )
+
+
+class _PrologRead(Exception):
+    """Stops expat at the DOCTYPE or at the root element, whichever comes first."""
+
+    def __init__(self, doctype: bool):
+        super().__init__()
+        self.doctype = doctype
+
+
+def _declares_doctype(body: bytes) -> bool:
+    """Whether an XML parser reading the prolog meets a DOCTYPE before the root element.
+
+    Expat stops at the DOCTYPE's name, before any declaration in it, so entity bombs and
+    external entities are never read; comments and processing instructions are read as the
+    XML they are (a regex on the prolog could be fooled by one).
+    """
+
+    def stop(doctype: bool):
+        def handler(*_args):
+            raise _PrologRead(doctype)
+
+        return handler
+
+    reader = expat.ParserCreate()
+    reader.StartDoctypeDeclHandler = stop(True)
+    reader.StartElementHandler = stop(False)
+    try:
+        reader.Parse(body, True)
+    except _PrologRead as read:
+        return read.doctype
+    except expat.ExpatError:
+        pass  # broken XML: lxml says how
+    return False
 
 
 def shop_errors(body: bytes, content_type: str | None) -> list[tuple[int, str]] | None:

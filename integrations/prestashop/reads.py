@@ -22,7 +22,7 @@ def pages(
     offset, seen = 0, set()
     while True:
         reply = transport.send("GET", plural, params=params_for(offset))
-        items = parsing.list_items(parsing.parse_body(reply.body, reply.content_type), *names)
+        items = parsing.list_items(reply.document, *names)
         if len(items) > size:
             raise UnexpectedResponse(
                 f"the shop sent {len(items)} {plural} for a page of {size} "

@@ -1,4 +1,5 @@
-"""One HTTP exchange with the webservice: auth, limiter slot, timeouts, capped body, errors.
+"""One HTTP call to the webservice: auth, limiter slot, timeouts and an overall deadline,
+capped body, parsing, typed errors, and retries of temporary failures.
 
 The API key never appears in a log record or an exception message: the Basic header is not
 logged by requests, and wherever a URL may carry `ws_key` the key is masked.
@@ -9,8 +10,9 @@ import logging
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Protocol
 from urllib.parse import quote
 
@@ -18,15 +20,18 @@ import requests
 from requests.auth import HTTPBasicAuth
 
 from .address import parse_address
-from .errors import RateLimited, ShopConfigError, ShopTemporaryError, UnexpectedResponse
-from .failures import Reply, error_for, parse_retry_after
-from .parsing import media_type, shop_errors
+from .deadline import DeadlineAdapter, DeadlinePassed, deadline
+from .errors import Failure, PrestaShopError, RateLimited, UnexpectedResponse
+from .failures import Reply, error_for, exception_error, parse_retry_after
+from .parsing import media_type, parse_body, shop_errors
 from .query import encode
+from .retry import Retries, RetryPolicy
 
 logger = logging.getLogger("integrations.prestashop")
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 USER_AGENT = "invsync (PrestaShop stock sync)"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 _WS_KEY = re.compile(r"ws_key=[^&\s\"']*")
 _warned_insecure: set[str] = set()
 
@@ -53,19 +58,46 @@ class _RedactWsKey(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_RedactWsKey())
 
 
+def default_deadline(timeout: tuple[float, float]) -> float:
+    """The overall deadline when none is given: connect, plus twice the read timeout."""
+    return timeout[0] + 2 * timeout[1]
+
+
 class Transport:
-    """Sends requests to one shop and returns 2xx replies; raises typed errors otherwise."""
+    """Sends requests to one shop and returns parsed 2xx replies; raises typed errors otherwise.
+
+    A temporary failure retries that one request under `retry` (a RetryPolicy). When a write
+    loses its answer (a timeout, a connection broken after sending, a gateway error), the
+    stock rows it writes go into `uncertain`, retried or not: the first attempt may still
+    land late and overwrite a newer value, so the caller must read those rows again later.
+    """
 
     max_body_bytes = MAX_BODY_BYTES
 
-    def __init__(self, base_url, api_key, *, timeout, verify_tls, limiter, session):
+    def __init__(
+        self,
+        base_url,
+        api_key,
+        *,
+        timeout,
+        verify_tls,
+        limiter,
+        session,
+        deadline: float | None = None,
+        retry: RetryPolicy | None = None,
+    ):
         self.address = parse_address(base_url)  # /api/... or webservice/dispatcher.php?url=
         self.root = self.address.root
         self.host = self.address.host
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self.deadline = default_deadline(self.timeout) if deadline is None else float(deadline)
+        if not self.deadline > 0:
+            raise ValueError("the deadline must be a positive number of seconds")
+        self.retry = RetryPolicy() if retry is None else retry
         self.verify_tls = verify_tls
         self.limiter = limiter
         self.requests_sent = 0
+        self.uncertain: set[int] = set()  # stock row ids whose write may still land
         self.version: str | None = None  # PSWS-Version of the last successful reply
         self.use_ws_key = False
         self._key = api_key
@@ -73,6 +105,7 @@ class Transport:
         self.session = session or requests.Session()
         if self._owns_session:
             self._settle_environment()
+        self._mount_deadline_adapter()
         if not verify_tls:
             self._warn_insecure_once()
 
@@ -87,6 +120,13 @@ class Transport:
             bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             self.verify_tls = bundle or True
         self.session.trust_env = False
+
+    def _mount_deadline_adapter(self) -> None:
+        """Requests to the shop's origin go through an adapter the deadline can cut short,
+        whichever form its address has (/api/ or webservice/dispatcher.php)."""
+        origin = self.address.origin + "/"
+        if not isinstance(self.session.get_adapter(origin), DeadlineAdapter):
+            self.session.mount(origin, DeadlineAdapter())
 
     def _warn_insecure_once(self) -> None:
         host = self.host
@@ -112,8 +152,34 @@ class Transport:
         if self._owns_session:
             self.session.close()
 
-    def send(self, method, path, *, params=(), body=None, stock_id=None) -> Reply:
-        """One request (two if Basic auth is dropped by the host); a 2xx reply or an error."""
+    def send(
+        self, method, path, *, params=(), body=None, stock_id=None, rows: Iterable[int] = ()
+    ) -> Reply:
+        """A 2xx reply with its body parsed (`document`), or a typed error after the retries.
+
+        `stock_id`: the row a single-row request is about (404 means that row is gone);
+        `rows`: the stock rows a write changes, added to `uncertain` if its answer is lost
+        (`stock_id` counts as one of them).
+        """
+        retries = Retries(self.retry)
+        written = {*rows, *([] if stock_id is None else [stock_id])}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(method, path, params, body, stock_id)
+            except PrestaShopError as error:
+                error.attempts = attempt
+                if error.answer_lost and method not in SAFE_METHODS:
+                    self.uncertain |= written
+                wait = retries.wait_before_next(error)
+                if wait is None:
+                    raise
+                logger.warning("%s; retry %d in %.1f s", error, attempt, wait)
+                self.retry.sleep(wait)
+
+    def _attempt(self, method, path, params, body, stock_id) -> Reply:
+        """One request (two if Basic auth is dropped by the host), classified and parsed."""
         reply = self._exchange(method, path, params, body)
         if reply.status == 401 and not self.use_ws_key and self._is_plain_401(reply):
             logger.warning(
@@ -124,7 +190,7 @@ class Transport:
             self.use_ws_key = True
             reply = self._exchange(method, path, params, body)
         if 200 <= reply.status < 300:
-            return reply
+            return replace(reply, document=parse_body(reply.body, reply.content_type))
         what = self.describe(method, path)
         if reply.status == 429:
             raise self._rate_limited(reply, what)
@@ -149,11 +215,8 @@ class Transport:
             params.append(("ws_key", self._key))
         url = self.address.url(path, params)
         self.requests_sent += 1
-        try:
-            with self._slot():
-                reply = self._request(method, url, body)
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(exc, self.describe(method, path)) from None
+        with self._slot():
+            reply = self._request(method, path, url, body)
         logger.debug("%s %s -> HTTP %s, %d bytes", method, path, reply.status, len(reply.body))
         version = reply.headers.get("PSWS-Version", "").strip()
         if 200 <= reply.status < 300 and version not in ("", "0"):
@@ -163,11 +226,28 @@ class Transport:
     def _slot(self) -> AbstractContextManager[None]:
         return self.limiter.slot() if self.limiter is not None else contextlib.nullcontext()
 
-    def _request(self, method: str, url: str, body: bytes | None) -> Reply:
+    def _request(self, method: str, path: str, url: str, body: bytes | None) -> Reply:
+        with deadline(self.deadline) as watch:
+            try:
+                response = self._open(method, url, body)
+                with contextlib.closing(response):
+                    content = self._read_capped(response)
+            except (requests.exceptions.RequestException, DeadlinePassed) as exc:
+                raise self._failed(exc, method, path, expired=watch.expired) from None
+            if watch.expired:  # a body without a length just ends where the socket was cut
+                raise self._failed(None, method, path, expired=True)
+        return Reply(
+            status=response.status_code,
+            content_type=media_type(response.headers.get("Content-Type")),
+            body=content,
+            headers=response.headers,
+        )
+
+    def _open(self, method: str, url: str, body: bytes | None) -> requests.Response:
         headers = {"User-Agent": USER_AGENT}
         if body is not None:
             headers["Content-Type"] = "application/xml"
-        response = self.session.request(
+        return self.session.request(
             method,
             url,
             data=body,
@@ -178,14 +258,6 @@ class Transport:
             stream=True,
             # A redirect would turn PUT into GET and may send the key elsewhere: report it.
             allow_redirects=False,
-        )
-        with contextlib.closing(response):
-            content = self._read_capped(response)
-        return Reply(
-            status=response.status_code,
-            content_type=media_type(response.headers.get("Content-Type")),
-            body=content,
-            headers=response.headers,
         )
 
     def _read_capped(self, response: requests.Response) -> bytes:
@@ -203,29 +275,17 @@ class Transport:
     def _too_big(self) -> UnexpectedResponse:
         size = self.max_body_bytes
         limit = f"{size // 2**20} MB" if size >= 2**20 else f"{size} bytes"
-        return UnexpectedResponse(f"the shop's reply is larger than {limit}; refused")
+        return UnexpectedResponse(
+            f"the shop's reply is larger than {limit}; refused", kind=Failure.TOO_LARGE
+        )
 
-    def _transport_error(self, exc: Exception, what: str) -> Exception:
-        reason = self.mask(f"{type(exc).__name__}: {exc}")[:300]
-        host = self.host
-        if isinstance(exc, requests.exceptions.Timeout):
-            return ShopTemporaryError(
-                f"{what}: the shop at {host} did not answer in time "
-                f"(timeouts {self.timeout[0]:g} s connect, {self.timeout[1]:g} s read)"
-            )
-        if isinstance(exc, requests.exceptions.SSLError):
-            return ShopConfigError(
-                f"{what}: the TLS certificate of {host} could not be verified ({reason})"
-            )
-        if isinstance(
+    def _failed(self, exc, method: str, path: str, *, expired: bool) -> PrestaShopError:
+        return exception_error(
             exc,
-            (
-                requests.exceptions.InvalidURL,
-                requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema,
-            ),
-        ):
-            return ShopConfigError(f"{what}: the shop URL is not valid ({reason})")
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            return ShopTemporaryError(f"{what}: cannot connect to the shop at {host} ({reason})")
-        return ShopTemporaryError(f"{what}: the connection to {host} failed ({reason})")
+            what=self.describe(method, path),
+            host=self.host,
+            timeout=self.timeout,
+            deadline=self.deadline,
+            expired=expired,
+            mask=self.mask,
+        )

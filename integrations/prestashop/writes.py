@@ -9,7 +9,7 @@ are never wrapped in `<stock_availables>`: the shop then fails 400/90 and writes
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .errors import ShopPermanentError
+from .errors import Failure, ShopPermanentError
 from .records import STOCK_FIELDS, StockRow
 
 # stock_available.quantity is a signed INT column, validated to at most 10 characters on 8+.
@@ -31,13 +31,15 @@ def check_quantity(row: StockRow, quantity: int) -> None:
         raise TypeError(f"quantity must be an int, not {type(quantity).__name__}")
     if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
         raise ShopPermanentError(
-            f"stock row {row.id}: quantity {quantity} is outside what PrestaShop can store"
+            f"stock row {row.id}: quantity {quantity} is outside what PrestaShop can store",
+            kind=Failure.QUANTITY_OUT_OF_RANGE,
         )
     if row.depends_on_stock:
         # The shop answers 500/133 to any write of such a row (reference §4.7).
         raise ShopPermanentError(
             f"stock row {row.id} depends on advanced stock management (depends_on_stock=1); "
-            "PrestaShop refuses webservice writes to it"
+            "PrestaShop refuses webservice writes to it",
+            kind=Failure.DEPENDS_ON_STOCK,
         )
 
 

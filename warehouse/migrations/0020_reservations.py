@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('warehouse', '0002_document_counter_and_stock_guard'),
+        ('warehouse', '0004_roles'),
     ]
 
     operations = [

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         try:
             result = import_open_orders(integration)
         except PrestaShopError as error:
-            raise CommandError(describe_failure(error, key=integration.api_key)) from error
+            raise CommandError(describe_failure(error, key=integration.readable_api_key)) from error
         self.stdout.write(
             self.style.SUCCESS(
                 _("%(count)d open orders of %(name)s hold their stock now.")

@@ -84,7 +84,7 @@ class Command(BaseCommand):
                     _("%(name)s: the shop could not be read. %(reason)s")
                     % {
                         "name": integration.name,
-                        "reason": describe_failure(exc, key=integration.api_key),
+                        "reason": describe_failure(exc, key=integration.readable_api_key),
                     }
                 ) from exc
             cli.write_discrepancies(self.stdout, report)

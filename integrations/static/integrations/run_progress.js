@@ -17,6 +17,7 @@
     "run-chunks-done": "chunks_done",
     "run-chunks-total": "chunks_total",
     "run-requests": "requests",
+    "run-batch-size": "batch_size",
     "run-started-at": "started_at",
     "run-rate": "rate_label",
     "run-eta": "eta_label",
@@ -39,14 +40,19 @@
       return;
     }
     row.dataset.status = chunk.status;
+    var display = chunk.display || {};
     row.querySelectorAll("td[data-field]").forEach(function (cell) {
-      setText(cell, chunk[cell.dataset.field]);
+      var key = cell.dataset.field;
+      setText(cell, key in display ? display[key] : chunk[key]);
     });
   }
 
   function show(data) {
+    var display = data.display || {};
     Object.keys(fields).forEach(function (id) {
-      setText(document.getElementById(id), data[fields[id]]);
+      var key = fields[id];
+      // Counts come formatted as the page shows them ("3 378"); others as they are.
+      setText(document.getElementById(id), key in display ? display[key] : data[key]);
     });
     document.getElementById("run-status").dataset.status = data.status;
     document.getElementById("run-progress-bar").value = data.percent;
