@@ -60,7 +60,27 @@ class Integration(models.Model):
         help_text=_("Warehouses whose stock feeds the shop; none selected means all."),
     )
     requests_per_minute = models.PositiveIntegerField(_("requests per minute"), default=100)
-    max_concurrent_requests = models.PositiveIntegerField(_("concurrent requests"), default=2)
+    max_concurrent_requests = models.PositiveIntegerField(
+        _("concurrent requests"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Leave empty for automatic: the value the connection test measured in the shop."
+        ),
+    )
+    measured_concurrency = models.PositiveIntegerField(
+        _("measured concurrent requests"), null=True, blank=True, editable=False
+    )
+    measured_concurrency_at = models.DateTimeField(
+        _("concurrency measured at"), null=True, blank=True, editable=False
+    )
+    # Learned by the rate limiter from the shop's 429 replies; the rate never exceeds it.
+    rate_ceiling = models.PositiveIntegerField(
+        _("learned rate ceiling (requests per minute)"), null=True, blank=True, editable=False
+    )
+    rate_ceiling_at = models.DateTimeField(
+        _("rate ceiling learned at"), null=True, blank=True, editable=False
+    )
     verify_tls = models.BooleanField(
         _("verify TLS certificate"),
         default=True,
@@ -94,6 +114,16 @@ class Integration(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def concurrency_in_force(self) -> int:
+        """Concurrent requests the limiter allows: the set value, else the measured one,
+        else settings.INVSYNC_RATELIMIT_CONCURRENCY."""
+        return (
+            self.max_concurrent_requests
+            or self.measured_concurrency
+            or settings.INVSYNC_RATELIMIT_CONCURRENCY
+        )
 
     @property
     def masked_api_key(self) -> str:

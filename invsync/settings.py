@@ -181,6 +181,20 @@ if INTEGRATIONS["prestashop"]["inventory_sync"]["mode"] not in {
 
 # Shared services for the sync engine (rate limiter); empty means in-process fallback.
 INVSYNC_REDIS_URL = env("INVSYNC_REDIS_URL", "")
+# The rate limiter (integrations/ratelimit). Requests that may start at once after a quiet
+# spell; 1 paces strictly evenly, which any leaky bucket (nginx limit_req) in front of a shop
+# accepts. Raise it only for a shop whose proxy allows that burst.
+INVSYNC_RATELIMIT_BURST = env_int("INVSYNC_RATELIMIT_BURST", 1, minimum=1)
+# Share of a shop's rate that bulk work (full sync, pulls) leaves free while live work
+# (drains after a stock change) is around; with no live work, bulk may use the whole rate.
+INVSYNC_RATELIMIT_LIVE_SHARE = env_float("INVSYNC_RATELIMIT_LIVE_SHARE", 0.2, minimum=0.0)
+if INVSYNC_RATELIMIT_LIVE_SHARE > 0.9:
+    raise ImproperlyConfigured("INVSYNC_RATELIMIT_LIVE_SHARE must be at most 0.9.")
+# Minutes the learned rate ceiling (after a 429) holds before it rises one small step.
+INVSYNC_RATELIMIT_PROBE_MINUTES = env_int("INVSYNC_RATELIMIT_PROBE_MINUTES", 60, minimum=1)
+# Concurrent requests per shop when the integration's value is automatic and the connection
+# test has not measured the shop yet.
+INVSYNC_RATELIMIT_CONCURRENCY = env_int("INVSYNC_RATELIMIT_CONCURRENCY", 4, minimum=1)
 
 # The sync engine (integrations/), read at call time.
 # Days the sync log (one entry per write or failure) is kept before the periodic drain prunes it.

@@ -6,6 +6,7 @@ from tests.services import REDIS_URL, redis_available, require_service
 pytest_plugins = [
     "tests.fixtures.ledger",
     "tests.fixtures.integrations",
+    "tests.fixtures.ratelimit",
     "tests.fixtures.http",
     "prestashop_sim.pytest_plugin",
 ]

@@ -2,14 +2,17 @@
 estimate next to them, and the discrepancy report."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import path
+from django.utils import formats, timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from integrations import limiter_state
 from integrations.admin import views
 from integrations.admin.filters import ErrorStateFilter
 from integrations.engine import estimates, runs
@@ -86,8 +89,12 @@ class IntegrationAdmin(admin.ModelAdmin):
     )
     list_filter = ("mode", "active", ErrorStateFilter)
     search_fields = ("name", "shop_url")
+    actions = ["reset_rate_ceiling"]
     readonly_fields = (
         "current_api_key",
+        "rate_in_force",
+        "learned_rate_ceiling",
+        "concurrency_in_force",
         "shop_version",
         "halted_at",
         "last_error",
@@ -100,7 +107,16 @@ class IntegrationAdmin(admin.ModelAdmin):
         (_("Sync"), {"fields": ("mode", "interval_minutes", "chunk_size", "warehouses")}),
         (
             _("Shop limits"),
-            {"fields": ("requests_per_minute", "max_concurrent_requests", "verify_tls")},
+            {
+                "fields": (
+                    "requests_per_minute",
+                    "rate_in_force",
+                    "learned_rate_ceiling",
+                    "max_concurrent_requests",
+                    "concurrency_in_force",
+                    "verify_tls",
+                )
+            },
         ),
         (
             _("State"),
@@ -133,6 +149,54 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.display(description=_("last error"))
     def short_last_error(self, obj):
         return obj.last_error[:120]
+
+    @admin.display(description=_("rate in force"))
+    def rate_in_force(self, obj):
+        if obj.pk is None:
+            return "-"
+        status = limiter_state.limiter_status(obj)
+        text = gettext("%(rate)d per minute") % {"rate": status.rate}
+        if status.paused_for > 0:
+            text += " " + gettext("(paused after HTTP 429 for %(seconds)d s more)") % {
+                "seconds": round(status.paused_for)
+            }
+        return text
+
+    @admin.display(description=_("learned rate ceiling"))
+    def learned_rate_ceiling(self, obj):
+        if obj.rate_ceiling is None:
+            return gettext("none: the rate may reach the configured limit")
+        return gettext("%(rate)d per minute, since %(since)s") % {
+            "rate": obj.rate_ceiling,
+            "since": formats.localize(timezone.localtime(obj.rate_ceiling_at)),
+        }
+
+    @admin.display(description=_("concurrent requests in force"))
+    def concurrency_in_force(self, obj):
+        value = obj.concurrency_in_force
+        if obj.max_concurrent_requests:
+            return gettext("%(count)d (set above)") % {"count": value}
+        if obj.measured_concurrency:
+            return gettext("%(count)d (automatic: measured at %(at)s)") % {
+                "count": value,
+                "at": formats.localize(timezone.localtime(obj.measured_concurrency_at)),
+            }
+        return gettext("%(count)d (automatic: not measured yet, the default)") % {"count": value}
+
+    @admin.action(description=_("Reset the learned rate ceiling"), permissions=["change"])
+    def reset_rate_ceiling(self, request, queryset):
+        integrations = list(queryset)
+        for integration in integrations:
+            limiter_state.reset_rate_ceiling(integration)
+        self.message_user(
+            request,
+            gettext(
+                "The learned rate ceiling was reset for %(count)d integrations: their rate "
+                "may climb back to the configured limit."
+            )
+            % {"count": len(integrations)},
+            messages.SUCCESS,
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), **self.sync_context(request, object_id)}

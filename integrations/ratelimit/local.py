@@ -1,4 +1,7 @@
-"""The in-process limiter: the embedded broker's fallback, shared by the threads of a process."""
+"""The in-process limiter: the embedded broker's fallback, shared by the threads of a process.
+
+It computes what the Redis scripts compute (scripts.ACQUIRE, BACKOFF); keep the two in step.
+"""
 
 import itertools
 import math
@@ -6,9 +9,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
-from .policy import Limits, Policy, cut_rate, effective_rate
-from .slots import Attempt, SlotLimiter
+from .learned import CeilingHook, Learned
+from .policy import (
+    BULK,
+    LIVE,
+    MAX_SLEEP,
+    WAITER_GRACE,
+    Limits,
+    Policy,
+    after_429,
+    effective_rate,
+    has_retry_after,
+    probed_ceiling,
+)
+from .slots import Attempt, SlotLimiter, Status
 
 
 class _State:
@@ -16,11 +32,27 @@ class _State:
 
     def __init__(self):
         self.cond = threading.Condition()
-        self.started: deque[float] = deque()  # start times still counting against the rate
+        self.started: deque[float] = deque()  # start times within the span
         self.holders: set[int] = set()  # tokens of the slots in use
+        self.waiting: dict[str, float] = {}  # live waiters -> when they stop counting
+        self.tat = -math.inf  # when the even pace allows the next start (GCRA)
+        self.bulk_tat = -math.inf  # the same for bulk alone, while live work is around
+        self.live_seen = -math.inf
         self.paused_until = -math.inf
-        self.base: int | None = None  # effective rate right after the last cut, None: no cut
+        self.base: int | None = None  # rate right after the last cut, None: no cut
         self.cut_at = 0.0  # when recovery from that cut began
+        self.last_pause = 0.0  # the pause of the last 429, doubled while congestion lasts
+        self.learned: Learned | None = None  # None: not loaded from the hook yet
+        self.loaded_at = -math.inf
+        self.pressed = False  # the ceiling held requests back since it was last set
+
+
+@dataclass(frozen=True)
+class _Pace:
+    interval: float
+    tolerance: float
+    bulk_interval: float
+    live_present: bool
 
 
 _states: dict[Hashable, _State] = {}
@@ -41,7 +73,7 @@ def forget_local_states() -> None:
 
 
 class LocalLimiter(SlotLimiter):
-    """Rate, concurrency, pause and AIMD with threading primitives, per `key` per process."""
+    """Even pace, two lanes, concurrency, pause and learned ceiling, per `key` per process."""
 
     def __init__(
         self,
@@ -49,63 +81,193 @@ class LocalLimiter(SlotLimiter):
         limits: Callable[[], Limits],
         policy: Policy | None = None,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        lane: str = BULK,
+        hook: CeilingHook | None = None,
+        clock: Callable[[], float] = time.time,
     ):
-        super().__init__(limits, policy)
+        super().__init__(limits, policy, lane=lane, hook=hook)
         self.key = key
-        self.clock = clock
+        self.clock = clock  # seconds since the epoch: the learned ceiling's time is stored
         self._state = shared_state(key)
 
-    def try_acquire(self) -> Attempt:
-        """Take a slot now if the rate and concurrency allow, else say how long to wait."""
+    def try_acquire(self, *, waiter: str | None = None) -> Attempt:
+        """Take a slot now if pace, lane and concurrency allow, else say how long to wait."""
         limits, state = self.limits(), self._state
+        self._load_learned()
         with state.cond:
             now = self.clock()
-            wait = self._wait(limits, now)
+            raised = self._probe(limits, now)
+            wait, pace = self._wait(limits, now)
             if wait > 0:
-                return Attempt(wait)
-            token = next(_tokens)
-            state.started.append(now)
-            state.holders.add(token)
+                self._note_waiter(waiter or self.waiter, now, wait)
+            else:
+                token = self._grant(now, pace, waiter or self.waiter)
+        if raised is not None:
+            self.hook.save_quietly(raised)
+        if wait > 0:
+            return Attempt(wait)
         return Attempt(0.0, lambda: self._release(token))
 
     def backoff(self, retry_after: float | None) -> None:
-        """Pause this shop's requests in the process and cut the effective rate."""
-        limits, state = self.limits(), self._state
-        pause = self.policy.pause_for(retry_after)
+        """After a 429: pause this shop's requests, cut the rate, lower the ceiling."""
+        limits, state, policy = self.limits(), self._state, self.policy
+        self._load_learned()
+        known, pause = has_retry_after(retry_after), policy.pause_for(retry_after)
         with state.cond:
             now = self.clock()
             if state.paused_until > now:
-                # A 429 during a pause answers a request sent before it: the rate is cut already.
+                # A 429 during a pause answers a request sent before it: the cut is made.
                 state.paused_until = max(state.paused_until, now + pause)
                 return
-            current = self._effective(limits, now)
-            state.base = cut_rate(limits, self.policy, current)
-            state.paused_until = state.cut_at = now + pause
+            if not known and state.base is not None and now < state.cut_at + policy.window:
+                # Without Retry-After, a 429 soon after a cut is the same congestion: the
+                # host's window is still full. Wait longer rather than cut again.
+                state.last_pause = policy.longer_pause(pause, state.last_pause)
+                state.paused_until = now + state.last_pause
+                return
+            learned = self._cut(limits, now, pause, known)
+        self.hook.save_quietly(learned)
+
+    def status(self) -> Status:
+        """The rate in force, the learned ceiling and any pause, as this process sees them."""
+        limits, state = self.limits(), self._state
+        self._load_learned()
+        with state.cond:
+            now = self.clock()
+            learned = state.learned or Learned(None, now)
+            return Status(
+                rate=self._rate(limits, now),
+                ceiling=learned.value,
+                ceiling_since=None if learned.value is None else learned.since,
+                paused_for=max(0.0, state.paused_until - now),
+            )
 
     def effective_limit(self) -> int:
-        """The rate in force now (the configured one, or less while recovering from a 429)."""
+        """The rate in force now."""
+        return self.status().rate
+
+    def forget_learned(self) -> None:
+        """Drop the learned ceiling and the cut (the hook's storage is read again)."""
         with self._state.cond:
-            return self._effective(self.limits(), self.clock())
+            state = self._state
+            state.learned, state.loaded_at, state.pressed = None, -math.inf, False
+            state.base = None
 
-    def _wait(self, limits: Limits, now: float) -> float:
-        state, span = self._state, self.policy.span
-        if state.paused_until > now:
-            return state.paused_until - now
-        while state.started and state.started[0] < now - span:
-            state.started.popleft()
-        rate = self._effective(limits, now)
-        if len(state.started) >= rate:
-            # The slot frees when enough of the oldest starts leave the span.
-            oldest_needed = state.started[len(state.started) - rate]
-            return oldest_needed + span - now + 1e-6
-        if len(state.holders) >= limits.concurrent:
-            return self.policy.poll
-        return 0.0
+    def _load_learned(self) -> None:
+        # Read outside the lock (the hook may query a database); the stored value wins when it
+        # is at least as new, so a reset made by another process arrives within `reload`.
+        state, now = self._state, self.clock()
+        if now - state.loaded_at < self.policy.reload:
+            return
+        stored = self.hook.load_quietly()
+        with state.cond:
+            state.loaded_at = now
+            current = state.learned
+            if stored is not None and (current is None or stored.since >= current.since):
+                state.learned = stored
+            elif state.learned is None:
+                state.learned = Learned(None, now)
 
-    def _effective(self, limits: Limits, now: float) -> int:
+    def _cut(self, limits: Limits, now: float, pause: float, known: bool) -> Learned:
+        state, policy = self._state, self.policy
+        started = sum(1 for t in state.started if t >= now - policy.window)
+        rate, ceiling = after_429(
+            limits,
+            policy,
+            current=self._rate(limits, now),
+            started=started,
+            retry_after_known=known,
+        )
+        state.base, state.last_pause = rate, pause
+        state.paused_until = state.cut_at = now + pause
+        state.learned, state.pressed = Learned(ceiling, now), False
+        return state.learned
+
+    def _probe(self, limits: Limits, now: float) -> Learned | None:
+        """Raise the ceiling one step once it held requests back a whole interval; the new
+        value to store, or None."""
         state = self._state
-        return effective_rate(limits, self.policy, base=state.base, cut_at=state.cut_at, now=now)
+        learned = state.learned
+        if learned is None or learned.value is None or not state.pressed:
+            return None
+        if now - learned.since < self.policy.probe_interval:
+            return None
+        state.learned = Learned(probed_ceiling(limits, self.policy, learned.value), now)
+        state.pressed = False
+        return state.learned
+
+    def _wait(self, limits: Limits, now: float) -> tuple[float, _Pace | None]:
+        state, policy = self._state, self.policy
+        if self.lane == LIVE:
+            state.live_seen = now
+        if state.paused_until > now:
+            return state.paused_until - now, None
+        rate = self._rate(limits, now)
+        interval, tolerance = policy.pacing(rate)
+        pace = _Pace(
+            interval,
+            tolerance,
+            policy.bulk_interval(interval),
+            live_present=now - state.live_seen < policy.live_window,
+        )
+        state.tat = min(state.tat, now + tolerance + interval)  # a clock set back must not stall
+        paced = max(0.0, state.tat - tolerance - now)
+        learned = state.learned
+        if paced > 0 and learned and learned.value is not None and learned.value < limits.rate:
+            state.pressed = state.pressed or rate >= learned.value
+        waits = [paced, self._log_wait(limits, now), self._concurrency_wait(limits)]
+        if self.lane == BULK:
+            waits.append(self._bulk_wait(now, pace, paced))
+        return max(waits), pace
+
+    def _log_wait(self, limits: Limits, now: float) -> float:
+        """The hard cap: never more than the configured rate started within one span."""
+        started, span = self._state.started, self.policy.span
+        while started and started[0] < now - span:
+            started.popleft()
+        if len(started) < limits.rate:
+            return 0.0
+        return started[len(started) - limits.rate] + span - now + 1e-6
+
+    def _concurrency_wait(self, limits: Limits) -> float:
+        return self.policy.poll if len(self._state.holders) >= limits.concurrent else 0.0
+
+    def _bulk_wait(self, now: float, pace: _Pace, paced: float) -> float:
+        """Bulk waits behind live waiters, and keeps to its share while live work is around."""
+        state = self._state
+        state.bulk_tat = min(state.bulk_tat, now + pace.tolerance + pace.bulk_interval)
+        for waiter, until in list(state.waiting.items()):
+            if until <= now:
+                del state.waiting[waiter]
+        if state.waiting:
+            return paced + pace.interval
+        if not pace.live_present:
+            return 0.0
+        return max(0.0, state.bulk_tat - pace.tolerance - now)
+
+    def _note_waiter(self, waiter: str, now: float, wait: float) -> None:
+        if self.lane == LIVE:
+            self._state.waiting[waiter] = now + min(wait, MAX_SLEEP) + WAITER_GRACE
+
+    def _grant(self, now: float, pace: _Pace, waiter: str) -> int:
+        state = self._state
+        state.tat = max(state.tat, now) + pace.interval
+        if self.lane == BULK:
+            step = pace.bulk_interval if pace.live_present else pace.interval
+            state.bulk_tat = max(state.bulk_tat, now) + step
+        else:
+            state.waiting.pop(waiter, None)
+        token = next(_tokens)
+        state.started.append(now)
+        state.holders.add(token)
+        return token
+
+    def _rate(self, limits: Limits, now: float) -> int:
+        state = self._state
+        ceiling = state.learned.value if state.learned else None
+        return effective_rate(
+            limits, self.policy, base=state.base, cut_at=state.cut_at, ceiling=ceiling, now=now
+        )
 
     def _release(self, token: int) -> None:
         with self._state.cond:

@@ -2,15 +2,15 @@
 
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from integrations.prestashop.errors import ShopTemporaryError
 
-from .policy import Limits, Policy
-
-MAX_SLEEP = 2.0  # look again at least this often, so a raised limit or a lifted pause shows
+from .learned import NO_HOOK, CeilingHook
+from .policy import BULK, LANES, MAX_SLEEP, Limits, Policy
 
 
 class LimiterTimeout(ShopTemporaryError):
@@ -34,15 +34,37 @@ class Attempt:
             self.releaser()
 
 
-class SlotLimiter:
-    """slot() and acquire() for a limiter that implements try_acquire(), backoff() and
-    effective_limit()."""
+@dataclass(frozen=True)
+class Status:
+    """What the limiter enforces now, for the operator."""
 
-    def __init__(self, limits: Callable[[], Limits], policy: Policy | None = None):
+    rate: int  # requests per window in force now
+    ceiling: int | None  # the learned ceiling, None when none is learned
+    ceiling_since: float | None  # seconds since the epoch
+    paused_for: float  # seconds left of a pause after a 429, 0.0 when none
+
+
+class SlotLimiter:
+    """slot() and acquire() for a limiter that implements try_acquire(waiter=...)."""
+
+    def __init__(
+        self,
+        limits: Callable[[], Limits],
+        policy: Policy | None = None,
+        *,
+        lane: str = BULK,
+        hook: CeilingHook | None = None,
+    ):
+        if lane not in LANES:
+            raise ValueError(f"unknown lane {lane!r}: use one of {', '.join(LANES)}")
         self.limits = limits
         self.policy = policy or Policy()
+        self.lane = lane
+        self.hook = hook or NO_HOOK
+        # Identifies a live waiter for direct try_acquire() calls; acquire() uses its own.
+        self.waiter = uuid.uuid4().hex
 
-    def try_acquire(self) -> Attempt:
+    def try_acquire(self, *, waiter: str | None = None) -> Attempt:
         raise NotImplementedError
 
     @contextmanager
@@ -58,8 +80,9 @@ class SlotLimiter:
         """Wait for a granted Attempt; LimiterTimeout once `timeout` seconds cannot suffice."""
         limit = self.policy.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        waiter = uuid.uuid4().hex
         while True:
-            attempt = self.try_acquire()
+            attempt = self.try_acquire(waiter=waiter)
             if attempt.granted:
                 return attempt
             if time.monotonic() + attempt.wait > deadline:
