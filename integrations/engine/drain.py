@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from integrations.engine import outbox, pull, push, shop
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncRun
+from integrations.ratelimit.policy import BULK, LIVE
 
 MAX_DRAIN_PASSES = 50
 
@@ -21,24 +22,35 @@ def sync_links(
     *,
     run: SyncRun | None = None,
     token: str | None = None,
+    stop=None,
 ) -> SyncResult:
-    """Claim these links (any state) and bring their shop rows to the ledger. Idempotent."""
+    """Claim these links (any state) and bring their shop rows to the ledger. Idempotent.
+
+    Bulk work (a full run's chunk): its requests take the limiter's bulk lane, and
+    ``stop()`` (asked before each write) ends the writes early.
+    """
     token = token or outbox.new_token()
     ids = list(link_ids)
     claimed = outbox.claim(integration, limit=len(ids), token=token, link_ids=ids)
-    return sync_claimed(integration, claimed, run=run, token=token)
+    return sync_claimed(integration, claimed, run=run, token=token, lane=BULK, stop=stop)
 
 
 def sync_claimed(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    lane: str = BULK,
+    stop=None,
 ) -> SyncResult:
     """Sync links this token has claimed, by the integration's mode; always releases them."""
     if not claimed:
         return SyncResult()
     try:
         if integration.mode == Integration.Mode.PRESTASHOP_TO_LOCAL:
-            return pull.pull_links(integration, claimed, run=run, token=token)
-        return push.push_claimed(integration, claimed, run=run, token=token)
+            return pull.pull_links(integration, claimed, run=run, token=token, lane=lane)
+        return push.push_claimed(integration, claimed, run=run, token=token, lane=lane, stop=stop)
     finally:
         outbox.release(claimed, token=token)
 
@@ -46,13 +58,14 @@ def sync_claimed(
 def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
     """Sync every due dirty link of one integration, in chunk-sized passes. Idempotent.
 
+    Live work: its requests take the limiter's live lane, ahead of any full sync's.
     A result with ``moved`` > 0 means links changed while this pass held them: they stay
     dirty, and the caller must make sure a drain comes for them.
     """
     integration = Integration.objects.get(pk=integration_id)
     total = SyncResult()
-    if integration.mode != Integration.Mode.LOCAL_TO_PRESTA or not shop.can_sync(integration):
-        return total  # marks stay; enabling or un-halting the integration catches up
+    if not shop.pushes(integration):
+        return total  # marks stay; enabling or un-halting the integration drains them
     token = token or outbox.new_token()
     seen: set[int] = set()
     for _pass in range(MAX_DRAIN_PASSES):
@@ -60,5 +73,5 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
         if not claimed:
             break
         seen.update(claimed)
-        total = total + sync_claimed(integration, claimed, run=None, token=token)
+        total = total + sync_claimed(integration, claimed, run=None, token=token, lane=LIVE)
     return total

@@ -15,6 +15,7 @@ from integrations.engine import outbox, recording, shop
 from integrations.engine.plan import feed_warehouse_ids, plan_changes, targets_of
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
 from integrations.prestashop import PrestaShopError
+from integrations.ratelimit.policy import BULK
 from warehouse import services
 from warehouse.models import Document, Warehouse
 from warehouse.selectors import stock_totals
@@ -27,7 +28,12 @@ def target_warehouse(integration: Integration) -> Warehouse | None:
 
 
 def pull_links(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    lane: str = BULK,
 ) -> recording.SyncResult:
     """Read the shop's rows for the claimed links and book differences as one approved INW."""
     links = recording.load_links(claimed)
@@ -35,7 +41,7 @@ def pull_links(
     product_ids = [link.product_id for link in links]
     totals = stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
     own = stock_totals(product_ids, warehouse_ids=[warehouse.pk]) if warehouse else {}
-    client = shop.client_for(integration)
+    client = shop.client_for(integration, lane=lane)
     try:
         read = client.fetch_stock({link.ps_product_id for link in links})
         requests = client.requests_sent

@@ -29,6 +29,7 @@ from integrations.prestashop import (
     StockRowNotFound,
     WriteNotApplied,
 )
+from integrations.ratelimit.policy import BULK
 from integrations.reasons import describe_failure
 
 STOCK_ROW_NOT_FOUND = _("stock row not found in the shop")
@@ -45,11 +46,15 @@ class PushResult:
     aborted: PrestaShopError | None = None
 
 
-def push_changes(client, changes: Iterable[Change]) -> PushResult:
-    """Write each change; stop at the first shop-wide failure (rate limit, key, outage)."""
+def push_changes(client, changes: Iterable[Change], *, stop=None) -> PushResult:
+    """Write each change; stop at the first shop-wide failure (rate limit, key, outage), or
+    when ``stop()`` (asked before each write) says so: the rest are left untouched."""
     result = PushResult()
     pending = list(changes)
     for position, change in enumerate(pending):
+        if stop is not None and stop():
+            result.untouched = [c.link_id for c in pending[position:]]
+            break
         try:
             result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
         except WriteNotApplied as exc:
@@ -96,12 +101,22 @@ def verify_writes(client, push: PushResult) -> None:
 
 
 def push_claimed(
-    integration: Integration, claimed: dict[int, int], *, run: SyncRun | None, token: str
+    integration: Integration,
+    claimed: dict[int, int],
+    *,
+    run: SyncRun | None,
+    token: str,
+    lane: str = BULK,
+    stop=None,
 ) -> recording.SyncResult:
-    """Bring the claimed links' shop rows to the ledger and record every outcome."""
+    """Bring the claimed links' shop rows to the ledger and record every outcome.
+
+    ``lane`` is the rate limiter's lane for these requests; ``stop`` ends the writes early
+    (see push_changes).
+    """
     links = recording.load_links(claimed)
     desired = desired_quantities(integration, [link.product_id for link in links])
-    client = shop.client_for(integration)
+    client = shop.client_for(integration, lane=lane)
     try:
         try:
             read = client.fetch_stock({link.ps_product_id for link in links})
@@ -109,7 +124,7 @@ def push_claimed(
             recording.record_abort(integration, links, exc)
             raise
         plan = plan_changes(targets_of(links), desired, read)
-        push = push_changes(client, plan.changes)
+        push = push_changes(client, plan.changes, stop=stop)
         verify_writes(client, push)
         requests = client.requests_sent
     finally:

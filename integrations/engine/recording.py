@@ -36,6 +36,7 @@ class SyncResult:
     failed: int = 0  # links that ended failing or broken
     requests: int = 0  # HTTP requests sent
     moved: int = 0  # links written whose mark moved meanwhile (still dirty)
+    stopped: int = 0  # links left untouched because the run was cancelled meanwhile
 
     def __add__(self, other: "SyncResult") -> "SyncResult":
         return SyncResult(
@@ -139,6 +140,7 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
         failed=len(plan.missing) + len(push.broken) + len(push.not_applied),
         requests=requests,
         moved=len(ok) - cleared,
+        stopped=len(push.untouched) if push.aborted is None else 0,
     )
     log_pass(integration, run, result)
     return result

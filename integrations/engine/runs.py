@@ -6,6 +6,7 @@ and the shop and writes only what still differs; its counters are added once.
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -55,6 +56,10 @@ def start_full_sync(integration: Integration, *, trigger: str, user=None) -> Syn
     if reason:
         raise SyncRefused(reason)
     running = active_full_run(integration)
+    if running is not None and running.cancelled_at is not None:
+        raise SyncRefused(
+            _("The previous sync run is being cancelled; start a new one when it has stopped.")
+        )
     if running is not None:
         return running
     try:
@@ -99,34 +104,51 @@ def _create_run(integration, *, trigger, user) -> SyncRun:
 
 
 def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
-    """Run one chunk of a full sync. Idempotent: a finished chunk is not run again."""
+    """Run one chunk of a full sync. Idempotent: a finished or cancelled chunk does nothing.
+
+    A chunk of a run cancelled while it writes stops before its next write, and is recorded
+    as cancelled with what it did.
+    """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
     run, integration = chunk.run, chunk.run.integration
-    if chunk.status in (SyncChunk.Status.DONE, SyncChunk.Status.FAILED):
+    if chunk.status not in SyncChunk.OPEN:
         return SyncResult()
     reason = refusal(integration)
     if reason:
         fail_chunk(chunk_id, reason)
         return SyncResult()
-    _mark_started(chunk)
+    if not _mark_started(chunk):
+        return SyncResult()  # cancelled between the read above and now
     token = token or chunk.task_id or outbox.new_token()
-    result = sync_links(integration, chunk.link_ids, run=run, token=token)
+    result = sync_links(
+        integration, chunk.link_ids, run=run, token=token, stop=cancel_requested(run.pk)
+    )
     finish_chunk(chunk_id, result)
     return result
 
 
-def _mark_started(chunk: SyncChunk) -> None:
+def cancel_requested(run_id: int):
+    """A check a running chunk makes before each write: was its run cancelled?"""
+    return SyncRun.objects.filter(pk=run_id, cancelled_at__isnull=False).exists
+
+
+def _mark_started(chunk: SyncChunk) -> bool:
     now = timezone.now()
-    SyncChunk.objects.filter(pk=chunk.pk).update(
+    started = SyncChunk.objects.filter(pk=chunk.pk, status__in=SyncChunk.OPEN).update(
         status=SyncChunk.Status.RUNNING, attempts=F("attempts") + 1, started_at=now
     )
     SyncRun.objects.filter(pk=chunk.run_id, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.RUNNING, started_at=now
     )
+    return bool(started)
 
 
 def finish_chunk(chunk_id: int, result: SyncResult) -> None:
-    """Record a finished chunk once, add its counts to the run, finish the run if last."""
+    """Record a finished chunk once, add its counts to the run, finish the run if last.
+
+    A chunk stopped by its run's cancellation is recorded as cancelled, with the links it
+    did not get to left out of its processed count.
+    """
     chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
     # Counted from the records, so writes made by an attempt that was retried count too.
     changed = SyncLogEntry.objects.filter(
@@ -138,7 +160,15 @@ def finish_chunk(chunk_id: int, result: SyncResult) -> None:
         pk__in=chunk.link_ids,
         state__in=[ProductLink.State.BROKEN, ProductLink.State.FAILING],
     ).count()
-    _close_chunk(chunk, SyncChunk.Status.DONE, changed, failed, result.requests, "")
+    status = SyncChunk.Status.CANCELLED if result.stopped else SyncChunk.Status.DONE
+    _close_chunk(
+        chunk,
+        status,
+        processed=len(chunk.link_ids) - result.stopped,
+        changed=changed,
+        failed=failed,
+        requests=result.requests,
+    )
 
 
 def fail_chunk(chunk_id: int, error) -> None:
@@ -148,14 +178,16 @@ def fail_chunk(chunk_id: int, error) -> None:
     """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
     message = describe_failure(error, key=chunk.run.integration.api_key)
-    _close_chunk(chunk, SyncChunk.Status.FAILED, 0, len(chunk.link_ids), 0, message)
-
-
-def _close_chunk(chunk, status, changed, failed, requests, error) -> None:
     processed = len(chunk.link_ids)
-    closed = SyncChunk.objects.filter(
-        pk=chunk.pk, status__in=[SyncChunk.Status.QUEUED, SyncChunk.Status.RUNNING]
-    ).update(
+    _close_chunk(
+        chunk, SyncChunk.Status.FAILED, processed=processed, failed=processed, error=message
+    )
+
+
+def _close_chunk(
+    chunk, status, *, processed: int, changed=0, failed=0, requests=0, error=""
+) -> None:
+    closed = SyncChunk.objects.filter(pk=chunk.pk, status__in=SyncChunk.OPEN).update(
         status=status,
         processed=processed,
         changed=changed,
@@ -170,26 +202,25 @@ def _close_chunk(chunk, status, changed, failed, requests, error) -> None:
         changed=F("changed") + changed,
         failed=F("failed") + failed,
         requests=F("requests") + requests,
-        chunks_done=F("chunks_done") + 1,
+        chunks_done=F("chunks_done") + int(status != SyncChunk.Status.CANCELLED),
     )
     _finish_run_if_complete(chunk.run_id)
 
 
 def _finish_run_if_complete(run_id: int) -> None:
     run = SyncRun.objects.get(pk=run_id)
-    if run.chunks_done < run.chunks_total or not run.is_active:
+    if not run.is_active:
         return
-    failed_chunks = list(
-        run.chunks.filter(status=SyncChunk.Status.FAILED).values_list("error", flat=True)
-    )
-    if len(failed_chunks) == run.chunks_total:
-        status = SyncRun.Status.FAILED
-    elif failed_chunks or run.failed:
-        status = SyncRun.Status.DONE_WITH_ERRORS
+    if run.cancelled_at is not None:
+        if run.chunks.filter(status__in=SyncChunk.OPEN).exists():
+            return  # a chunk is still stopping
+        status, error = SyncRun.Status.CANCELLED, ""
+    elif run.chunks_done < run.chunks_total:
+        return
     else:
-        status = SyncRun.Status.DONE
+        status, error = _outcome(run)
     finished = SyncRun.objects.filter(pk=run_id, status__in=SyncRun.ACTIVE).update(
-        status=status, finished_at=timezone.now(), error=failed_chunks[0] if failed_chunks else ""
+        status=status, finished_at=timezone.now(), error=error
     )
     if finished:
         logger.info(
@@ -203,3 +234,54 @@ def _finish_run_if_complete(run_id: int) -> None:
             run.failed,
             run.requests,
         )
+
+
+def _outcome(run: SyncRun) -> tuple[str, str]:
+    """The final status of a run whose chunks all ended, and its first chunk error."""
+    failed_chunks = list(
+        run.chunks.filter(status=SyncChunk.Status.FAILED).values_list("error", flat=True)
+    )
+    error = failed_chunks[0] if failed_chunks else ""
+    if len(failed_chunks) == run.chunks_total:
+        return SyncRun.Status.FAILED, error
+    if failed_chunks or run.failed:
+        return SyncRun.Status.DONE_WITH_ERRORS, error
+    return SyncRun.Status.DONE, error
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    dropped: int  # chunks that will not run (status cancelled)
+    stopping: int  # chunks still running: each stops before its next write
+    ended: bool  # the run is over now (no chunk was running)
+
+
+def cancel_run(run_id: int, *, user=None) -> Cancellation:
+    """Cancel a full run. Idempotent; raises SyncRefused for a run that already ended.
+
+    Its chunks not started are dropped; a running chunk stops before its next write. What
+    the run wrote stays recorded (log, counts, link states); the run ends "cancelled" once
+    no chunk runs. Messages of dropped chunks still in the broker are skipped by the worker.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            raise SyncRefused(_("Run #%(id)s has already ended.") % {"id": run.pk})
+        if run.cancelled_at is None:
+            run.cancelled_at, run.cancelled_by = now, user
+            run.save(update_fields=["cancelled_at", "cancelled_by"])
+        dropped = run.chunks.filter(status=SyncChunk.Status.QUEUED).update(
+            status=SyncChunk.Status.CANCELLED, finished_at=now
+        )
+    _finish_run_if_complete(run_id)
+    stopping = run.chunks.filter(status=SyncChunk.Status.RUNNING).count()
+    logger.info(
+        "Integration inventory sync cancelled: run=%s integration=%s by=%s dropped=%s stopping=%s",
+        run.pk,
+        run.integration_id,
+        getattr(user, "pk", "-"),
+        dropped,
+        stopping,
+    )
+    return Cancellation(dropped=dropped, stopping=stopping, ended=not stopping)

@@ -8,13 +8,18 @@ from django.utils import timezone
 
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopClient, ShopConfigError
+from integrations.ratelimit.policy import BULK
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
 
 
-def client_for(integration: Integration) -> PrestaShopClient:
-    """A client for this integration's shop, sharing the integration's one rate limiter."""
+def client_for(integration: Integration, *, lane: str = BULK) -> PrestaShopClient:
+    """A client for this integration's shop, sharing the integration's one rate limiter.
+
+    ``lane`` is the limiter's lane: LIVE for the drains that carry a stock change (served
+    first), BULK for full-sync chunks, pulls and reports.
+    """
     from integrations.ratelimit import limiter_for  # the limiter module may load Redis
 
     return PrestaShopClient(
@@ -22,7 +27,7 @@ def client_for(integration: Integration) -> PrestaShopClient:
         integration.api_key,
         shop_id=integration.shop_id,
         verify_tls=integration.verify_tls,
-        limiter=limiter_for(integration),
+        limiter=limiter_for(integration, lane=lane),
         timeout=shop_timeout(),
     )
 
@@ -38,6 +43,17 @@ def shop_timeout() -> tuple[float, float]:
 def can_sync(integration: Integration) -> bool:
     """Whether the engine may talk to this shop now (active, not stopped by a config error)."""
     return integration.active and integration.halted_at is None
+
+
+def pushes(integration: Integration) -> bool:
+    """Whether a drain sends this integration's marks now (local -> shop, may sync)."""
+    return integration.mode == Integration.Mode.LOCAL_TO_PRESTA and can_sync(integration)
+
+
+def came_back(before: Integration | None, after: Integration) -> bool:
+    """Whether an edit (re-enabled, stop cleared, mode back to local -> shop) lets the marks
+    that waited meanwhile go out now: the caller drains them at once."""
+    return before is not None and not pushes(before) and pushes(after)
 
 
 def halt(integration: Integration, error: ShopConfigError) -> None:
