@@ -178,3 +178,23 @@ def test_a_connection_test_that_clears_a_stop_drains_the_waiting_marks_at_once(
     # is stored a moment after its write).
     worker.wait_for(lambda: drains.count() == 2)
     assert not ProductLink.objects.filter(product=product, dirty=True).exists()
+
+
+def test_a_drain_retried_after_a_429_stays_on_the_live_queue(
+    start_celery_workers, redis_url, shop, make_integration, make_product, link_shop, warehouse,
+    receive_stock, settings,
+):  # fmt: skip
+    settings.INVSYNC_DRAIN_DELAY = 0
+    integration = make_integration(shop)
+    product = make_product()
+    row = link_shop(shop, integration, [product])[product.pk]
+    (worker,) = start_celery_workers(LIVE_ONLY)  # nothing consumes the bulk queue
+    # One request per 2 s: the first attempt's read passes and its write gets a 429.
+    shop.load.configure(rate_limit=1, rate_window=2.0)
+
+    receive_stock(warehouse, {product: 6})
+    worker.wait_for(lambda: shop.counters()["rate_limited"] >= 1)
+    shop.load.configure(rate_limit=None)
+
+    worker.wait_for(lambda: shop.quantity(row) == 6)  # only the live-only worker could write
+    assert queue_length(redis_url, BULK) == 0

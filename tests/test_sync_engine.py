@@ -243,3 +243,26 @@ def test_values_seen_in_the_shop_are_remembered_only_where_they_changed(
     ]  # fmt: skip
     assert links[0].last_pushed_at == first  # not written again
     assert links[1].last_pushed_at > first
+
+
+def test_a_pass_told_to_stop_writes_no_more_and_leaves_the_rest_as_they_were(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, dict.fromkeys(products, 4))
+    asked = []
+
+    def stop_after_the_first_write() -> bool:
+        asked.append(True)
+        return len(asked) > 1
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, stop=stop_after_the_first_write)
+
+    assert (result.changed, result.processed, result.stopped) == (1, 1, 2)
+    assert [shop.quantity(rows[p.pk]) for p in products] == [4, 0, 0]
+    assert [(link_of(p).dirty, link_of(p).claimed_by) for p in products] == [
+        (False, ""),
+        (True, ""),
+        (True, ""),
+    ]
