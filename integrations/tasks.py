@@ -186,11 +186,13 @@ def resync_links(link_ids) -> resync.ResyncOutcome:
 
 
 def follow_up(integration_id: int, result: SyncResult) -> None:
-    """Links changed while a pass held them stay dirty: make sure a drain comes for them.
+    """Links changed while a pass held them, or held by another task when the drain came,
+    stay dirty: make sure a drain comes for them.
 
-    A drain sent by the change that moved them may have found them claimed by this pass.
+    A drain sent by the change that moved them may have found them claimed by this pass (or
+    by a full sync's chunk, which lets links it need not write go right after its read).
     """
-    if result.moved:
+    if result.moved or result.held:
         enqueue_drains({integration_id})
 
 

@@ -266,3 +266,35 @@ def test_a_pass_told_to_stop_writes_no_more_and_leaves_the_rest_as_they_were(
         (True, ""),
         (True, ""),
     ]
+
+
+def test_a_pass_lets_go_of_the_links_in_sync_before_it_writes_the_others(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, _rows = three
+    receive_stock(warehouse, {products[0]: 4})  # only the first differs from the shop
+    holders = {}
+
+    def look_before_the_write() -> bool:
+        holders.update(integration.links.values_list("product_id", "claimed_by"))
+        return False
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, token="chunk-1", stop=look_before_the_write)
+
+    assert holders == {products[0].pk: "chunk-1", products[1].pk: "", products[2].pk: ""}
+    assert (result.changed, result.moved) == (1, 0)
+    assert not integration.links.filter(dirty=True).exists()
+
+
+def test_a_drain_reports_due_links_another_task_holds_so_one_comes_back(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 4})
+    outbox.claim(integration, limit=1, token="chunk-1", link_ids=[link_of(products[0]).pk])
+
+    result = drain.drain(integration.pk)
+
+    assert (result.changed, result.held, shop.quantity(rows[products[0].pk])) == (0, 1, 0)
+    assert link_of(products[0]).dirty

@@ -59,8 +59,9 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
     """Sync every due dirty link of one integration, in chunk-sized passes. Idempotent.
 
     Live work: its requests take the limiter's live lane, ahead of any full sync's.
-    A result with ``moved`` > 0 means links changed while this pass held them: they stay
-    dirty, and the caller must make sure a drain comes for them.
+    A result with ``moved`` > 0 means links changed while this pass held them, and one with
+    ``held`` > 0 that due links were held by another task (a full sync's chunk): either way
+    they stay dirty, and the caller must make sure a drain comes for them.
     """
     integration = Integration.objects.get(pk=integration_id)
     total = SyncResult()
@@ -74,4 +75,4 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
             break
         seen.update(claimed)
         total = total + sync_claimed(integration, claimed, run=None, token=token, lane=LIVE)
-    return total
+    return total + SyncResult(held=outbox.held_elsewhere(integration, token=token))

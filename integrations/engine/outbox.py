@@ -138,6 +138,22 @@ def claim(
     )
 
 
+# A drain comes back for due links another task holds (a full sync's chunk writing them)
+# while that claim is younger than this; older holds wait for the reaper and the periodic drain.
+HELD_RECHECK = timedelta(minutes=10)
+
+
+def held_elsewhere(integration: Integration, *, token: str, now: datetime | None = None) -> int:
+    """Due dirty links of the integration held by another task's recent claim."""
+    now = now or timezone.now()
+    return (
+        due_links(integration, now=now)
+        .exclude(_claimable(token, now))
+        .filter(claimed_at__gte=now - HELD_RECHECK)
+        .count()
+    )
+
+
 def clear_if_unchanged(link_versions: dict[int, int], *, token: str | None = None) -> int:
     """Clear the marks whose version is still the claimed one; returns how many were cleared.
 

@@ -124,13 +124,24 @@ def push_claimed(
             recording.record_abort(integration, links, exc)
             raise
         plan = plan_changes(targets_of(links), desired, read)
+        # Links the shop already matches are let go before the writes start, so a drain for
+        # a document booked meanwhile does not wait for this pass's writes to end.
+        settled = recording.settle_in_sync(claimed, plan, token=token) if plan.changes else None
         push = push_changes(client, plan.changes, stop=stop)
         verify_writes(client, push)
         requests = client.requests_sent
     finally:
         client.close()
     outcome = recording.record_push(
-        integration, links, claimed, plan, push, run=run, token=token, requests=requests
+        integration,
+        links,
+        claimed,
+        plan,
+        push,
+        run=run,
+        token=token,
+        requests=requests,
+        settled=settled,
     )
     if push.aborted is not None:
         untouched = [link for link in links if link.pk in set(push.untouched)]

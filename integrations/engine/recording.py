@@ -37,6 +37,7 @@ class SyncResult:
     requests: int = 0  # HTTP requests sent
     moved: int = 0  # links written whose mark moved meanwhile (still dirty)
     stopped: int = 0  # links left untouched because the run was cancelled meanwhile
+    held: int = 0  # due links a drain found held by another task (it must come back)
 
     def __add__(self, other: "SyncResult") -> "SyncResult":
         return SyncResult(
@@ -124,12 +125,30 @@ def record_abort(integration: Integration, links: list[ProductLink], error: Pres
     )
 
 
-def record_push(integration, links, claimed, plan, push, *, run, token, requests) -> SyncResult:
-    """Store what a push pass learned and did; clear the marks of links now equal to the ledger."""
+def settle_in_sync(claimed: dict[int, int], plan, *, token: str) -> int:
+    """Clear and release now the claimed links the shop already matches; returns how many
+    moved meanwhile (they stay dirty: a drain must come for them)."""
+    in_sync = {pk: claimed[pk] for pk in plan.in_sync}
+    if not in_sync:
+        return 0
+    cleared = outbox.clear_if_unchanged(in_sync, token=token)
+    outbox.release(in_sync, token=token)
+    return len(in_sync) - cleared
+
+
+def record_push(
+    integration, links, claimed, plan, push, *, run, token, requests, settled=None
+) -> SyncResult:
+    """Store what a push pass learned and did; clear the marks of links now equal to the ledger.
+
+    ``settled`` is what settle_in_sync() returned when the in-sync links were settled early.
+    """
     now = timezone.now()
     remember_rows(links, plan, push.written, now)
     unverified = set(push.unverified)
-    ok = [*plan.in_sync, *(pk for pk in push.written if pk not in unverified)]
+    ok = [pk for pk in push.written if pk not in unverified]
+    if settled is None:
+        ok = [*plan.in_sync, *ok]
     cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
     mark_failures(links, {**plan.missing, **push.broken}, state=ProductLink.State.BROKEN, now=now)
     mark_failures(links, push.not_applied, state=ProductLink.State.FAILING, now=now)
@@ -139,7 +158,7 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
         changed=len(push.written),
         failed=len(plan.missing) + len(push.broken) + len(push.not_applied),
         requests=requests,
-        moved=len(ok) - cleared,
+        moved=len(ok) - cleared + (settled or 0),
         stopped=len(push.untouched) if push.aborted is None else 0,
     )
     log_pass(integration, run, result)
