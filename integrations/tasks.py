@@ -94,8 +94,7 @@ def sync_chunk_task(self, chunk_id: int) -> dict:
         pk=chunk_id
     )
     send_chunks(run_id)
-    if result.moved:
-        enqueue_drains({integration_id})
+    follow_up(integration_id, result)
     return asdict(result)
 
 

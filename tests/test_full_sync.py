@@ -301,3 +301,26 @@ def test_a_run_cancelled_while_a_chunk_runs_ends_when_that_chunk_stops(
     assert progress_label == "anulowanie w toku"
     assert (running.status, running.processed) == ("cancelled", 1)
     assert (run.status, run.processed, run.requests, run.chunks_done) == ("cancelled", 1, 2, 0)
+
+
+def test_a_chunk_leaves_to_a_drain_sent_lately_the_changes_it_will_send(
+    linked, django_capture_on_commit_callbacks
+):
+    run = start_without_sending(linked, django_capture_on_commit_callbacks)
+    first = run.chunks.get(index=0)
+    linked.links.filter(pk__in=first.link_ids).update(dirty=True)
+    Integration.objects.filter(pk=linked.pk).update(
+        drain_due_at=timezone.now() + timedelta(seconds=1)
+    )
+
+    # The shop is a closed port: any request would fail the chunk.
+    result = runs.sync_chunk(first.pk)
+
+    first.refresh_from_db()
+    assert (result.held, result.requests) == (4, 0)
+    assert (first.status, first.processed) == ("done", 4)
+    assert runs.live_links(linked, first.link_ids) == set(first.link_ids)
+    Integration.objects.filter(pk=linked.pk).update(
+        drain_due_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert runs.live_links(linked, first.link_ids) == set()  # no drain lately: the run takes them
