@@ -298,3 +298,30 @@ def test_a_drain_reports_due_links_another_task_holds_so_one_comes_back(
 
     assert (result.changed, result.held, shop.quantity(rows[products[0].pk])) == (0, 1, 0)
     assert link_of(products[0]).dirty
+
+
+def test_a_full_sync_leaves_to_the_drain_a_link_a_document_moved_after_its_read(
+    three, shop, warehouse, receive_stock, django_capture_on_commit_callbacks
+):
+    from integrations.engine import runs
+
+    integration, products, rows = three
+    receive_stock(warehouse, dict.fromkeys(products, 4))  # the shop holds 0 everywhere
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(integration, trigger="command")
+    booked = []
+
+    def book_before_the_first_write() -> bool:
+        if not booked:
+            booked.append(receive_stock(warehouse, {products[0]: 1}))
+        return False
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, run=run, stop=book_before_the_first_write)
+
+    # The planned 4 would be stale: the drain that document sent writes 5 instead.
+    assert [shop.quantity(rows[p.pk]) for p in products] == [0, 4, 4]
+    assert (result.changed, result.held) == (2, 1)
+    assert (link_of(products[0]).dirty, link_of(products[0]).claimed_by) == (True, "")
+    drain.drain(integration.pk)
+    assert shop.quantity(rows[products[0].pk]) == 5

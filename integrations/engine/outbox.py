@@ -154,6 +154,21 @@ def held_elsewhere(integration: Integration, *, token: str, now: datetime | None
     )
 
 
+def release_if_moved(link_versions: dict[int, int], *, token: str):
+    """A check a bulk pass makes before each write: a link whose version moved since the
+    claim (a stock change meanwhile) is released, and the check says True. The drain that
+    change sent writes the fresh quantity where the pass would write the one it planned."""
+
+    def moved(link_id: int) -> bool:
+        return bool(
+            ProductLink.objects.filter(pk=link_id, claimed_by=token)
+            .exclude(version=link_versions[link_id])
+            .update(claimed_at=None, claimed_by="")
+        )
+
+    return moved
+
+
 def clear_if_unchanged(link_versions: dict[int, int], *, token: str | None = None) -> int:
     """Clear the marks whose version is still the claimed one; returns how many were cleared.
 

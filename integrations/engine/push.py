@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrations.engine import recording, shop
+from integrations.engine import outbox, recording, shop
 from integrations.engine.plan import (
     PRODUCT_NOT_FOUND,
     Change,
@@ -43,18 +43,23 @@ class PushResult:
     broken: dict[int, str] = field(default_factory=dict)
     untouched: list[int] = field(default_factory=list)  # not attempted after an abort
     unverified: list[int] = field(default_factory=list)  # written, but the re-read failed
+    handed_over: list[int] = field(default_factory=list)  # left to a drain (a newer change)
     aborted: PrestaShopError | None = None
 
 
-def push_changes(client, changes: Iterable[Change], *, stop=None) -> PushResult:
+def push_changes(client, changes: Iterable[Change], *, stop=None, hand_over=None) -> PushResult:
     """Write each change; stop at the first shop-wide failure (rate limit, key, outage), or
-    when ``stop()`` (asked before each write) says so: the rest are left untouched."""
+    when ``stop()`` (asked before each write) says so: the rest are left untouched. A change
+    for which ``hand_over(link_id)`` says so is not written (a drain sends a newer one)."""
     result = PushResult()
     pending = list(changes)
     for position, change in enumerate(pending):
         if stop is not None and stop():
             result.untouched = [c.link_id for c in pending[position:]]
             break
+        if hand_over is not None and hand_over(change.link_id):
+            result.handed_over.append(change.link_id)
+            continue
         try:
             result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
         except WriteNotApplied as exc:
@@ -127,7 +132,10 @@ def push_claimed(
         # Links the shop already matches are let go before the writes start, so a drain for
         # a document booked meanwhile does not wait for this pass's writes to end.
         settled = recording.settle_in_sync(claimed, plan, token=token) if plan.changes else None
-        push = push_changes(client, plan.changes, stop=stop)
+        # A full sync's chunk writes what it planned at its read; a link whose mark moved
+        # since (a document booked meanwhile) goes to the drain on its way instead.
+        hand_over = outbox.release_if_moved(claimed, token=token) if run is not None else None
+        push = push_changes(client, plan.changes, stop=stop, hand_over=hand_over)
         verify_writes(client, push)
         requests = client.requests_sent
     finally:

@@ -160,6 +160,7 @@ def record_push(
         requests=requests,
         moved=len(ok) - cleared + (settled or 0),
         stopped=len(push.untouched) if push.aborted is None else 0,
+        held=len(push.handed_over),
     )
     log_pass(integration, run, result)
     return result
