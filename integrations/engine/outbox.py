@@ -155,16 +155,21 @@ def held_elsewhere(integration: Integration, *, token: str, now: datetime | None
 
 
 def release_if_moved(link_versions: dict[int, int], *, token: str):
-    """A check a bulk pass makes before each write: a link whose version moved since the
-    claim (a stock change meanwhile) is released, and the check says True. The drain that
-    change sent writes the fresh quantity where the pass would write the one it planned."""
+    """A check a bulk pass makes before each write: ``moved(link_ids)`` releases those of the
+    links whose version moved since the claim (a stock change meanwhile) and returns them.
+    The drain that change sent writes the fresh quantity where the pass would write the one
+    it planned, and it need not wait for the pass to reach them."""
 
-    def moved(link_id: int) -> bool:
-        return bool(
-            ProductLink.objects.filter(pk=link_id, claimed_by=token)
-            .exclude(version=link_versions[link_id])
-            .update(claimed_at=None, claimed_by="")
+    def moved(link_ids: list[int]) -> set[int]:
+        expected = ValueByPk({pk: link_versions[pk] for pk in link_ids})
+        found = set(
+            ProductLink.objects.filter(pk__in=link_ids, claimed_by=token)
+            .exclude(version=expected)
+            .values_list("pk", flat=True)
         )
+        if found:
+            release(found, token=token)
+        return found
 
     return moved
 

@@ -49,16 +49,19 @@ class PushResult:
 
 def push_changes(client, changes: Iterable[Change], *, stop=None, hand_over=None) -> PushResult:
     """Write each change; stop at the first shop-wide failure (rate limit, key, outage), or
-    when ``stop()`` (asked before each write) says so: the rest are left untouched. A change
-    for which ``hand_over(link_id)`` says so is not written (a drain sends a newer one)."""
+    when ``stop()`` (asked before each write) says so: the rest are left untouched. Before
+    each write ``hand_over(link ids still to write)`` names those not to write any more (a
+    drain sends a newer quantity)."""
     result = PushResult()
     pending = list(changes)
+    handed: set[int] = set()
     for position, change in enumerate(pending):
         if stop is not None and stop():
-            result.untouched = [c.link_id for c in pending[position:]]
+            result.untouched = [c.link_id for c in pending[position:] if c.link_id not in handed]
             break
-        if hand_over is not None and hand_over(change.link_id):
-            result.handed_over.append(change.link_id)
+        if hand_over is not None:
+            handed |= hand_over([c.link_id for c in pending[position:] if c.link_id not in handed])
+        if change.link_id in handed:
             continue
         try:
             result.written[change.link_id] = client.write_quantity(change.row, change.quantity)
@@ -70,8 +73,9 @@ def push_changes(client, changes: Iterable[Change], *, stop=None, hand_over=None
             result.broken[change.link_id] = describe_failure(exc)
         except (ShopConfigError, ShopTemporaryError) as exc:
             result.aborted = exc
-            result.untouched = [c.link_id for c in pending[position:]]
+            result.untouched = [c.link_id for c in pending[position:] if c.link_id not in handed]
             break
+    result.handed_over = sorted(handed)
     return result
 
 
