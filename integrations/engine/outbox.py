@@ -154,17 +154,32 @@ def held_elsewhere(integration: Integration, *, token: str, now: datetime | None
     )
 
 
-def release_if_moved(link_versions: dict[int, int], *, token: str):
-    """A check a bulk pass makes before each write: ``moved(link_ids)`` releases those of the
-    links whose version moved since the claim (a stock change meanwhile) and returns them.
-    The drain that change sent writes the fresh quantity where the pass would write the one
-    it planned, and it need not wait for the pass to reach them."""
+# A drain sent (or due) this recently takes every due mark of its integration when it runs.
+DRAIN_HANDOVER = timedelta(minutes=1)
+
+
+def drain_sent_lately(integration: Integration, *, now: datetime | None = None) -> bool:
+    """Whether a drain of this integration is due or was sent within DRAIN_HANDOVER."""
+    now = now or timezone.now()
+    due_at = Integration.objects.filter(pk=integration.pk).values_list("drain_due_at", flat=True)
+    due_at = due_at.first()
+    return due_at is not None and due_at >= now - DRAIN_HANDOVER
+
+
+def release_if_moved(integration: Integration, link_versions: dict[int, int], *, token: str):
+    """A check a bulk pass makes before each write: ``moved(link_ids)`` releases and returns
+    those of the links a stock change touched (version moved since the claim, or a due mark a
+    drain sent lately will send). That drain writes the fresh quantity where the pass would
+    write the one it planned, and need not wait for the pass to reach them."""
 
     def moved(link_ids: list[int]) -> set[int]:
-        expected = ValueByPk({pk: link_versions[pk] for pk in link_ids})
+        now = timezone.now()
+        touched = ~Q(version=ValueByPk({pk: link_versions[pk] for pk in link_ids}))
+        if drain_sent_lately(integration, now=now):
+            touched |= Q(pk__in=due_links(integration, now=now).values("pk"))
         found = set(
             ProductLink.objects.filter(pk__in=link_ids, claimed_by=token)
-            .exclude(version=expected)
+            .filter(touched)
             .values_list("pk", flat=True)
         )
         if found:

@@ -138,7 +138,9 @@ def push_claimed(
         settled = recording.settle_in_sync(claimed, plan, token=token) if plan.changes else None
         # A full sync's chunk writes what it planned at its read; a link whose mark moved
         # since (a document booked meanwhile) goes to the drain on its way instead.
-        hand_over = outbox.release_if_moved(claimed, token=token) if run is not None else None
+        hand_over = (
+            outbox.release_if_moved(integration, claimed, token=token) if run is not None else None
+        )
         push = push_changes(client, plan.changes, stop=stop, hand_over=hand_over)
         verify_writes(client, push)
         requests = client.requests_sent

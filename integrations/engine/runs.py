@@ -7,7 +7,6 @@ and the shop and writes only what still differs; its counters are added once.
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,8 +20,6 @@ from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntr
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
-
-LIVE_HANDOVER = timedelta(minutes=1)  # how recent a drain must be for a chunk to leave it links
 
 
 class SyncRefused(Exception):
@@ -145,13 +142,9 @@ def live_links(integration: Integration, link_ids) -> set[int]:
     """
     if integration.mode != Integration.Mode.LOCAL_TO_PRESTA:
         return set()  # no drain runs in the other modes
-    now = timezone.now()
-    drain_due_at = (
-        Integration.objects.filter(pk=integration.pk).values_list("drain_due_at", flat=True).get()
-    )
-    if drain_due_at is None or drain_due_at < now - LIVE_HANDOVER:
+    if not outbox.drain_sent_lately(integration):
         return set()
-    due = outbox.due_links(integration, now=now).filter(pk__in=list(link_ids))
+    due = outbox.due_links(integration).filter(pk__in=list(link_ids))
     return set(due.values_list("pk", flat=True))
 
 
