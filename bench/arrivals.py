@@ -77,7 +77,4 @@ class ArrivalPoller:
                 quantity, since = self.pending[stock_id]
                 if quantities.get(str(stock_id)) == quantity:
                     self.latencies.append(now - since)
-                    import os, sys
-                    if os.environ.get("BENCH_DEBUG"):
-                        print(f"DEBUG row={stock_id} latency={now - since:.2f}", file=sys.stderr)
                     del self.pending[stock_id]

@@ -170,17 +170,13 @@ def running_workers(folder: Path):
             name = f"bench-{label}-{uuid.uuid4().hex[:6]}@localhost"
             command = worker_command(name=name, concurrency=1, pool="prefork", queues=queues)
             children.append(
-                Child(name, command, log_path=folder / f"{label}.log", env={**os.environ, "LOG_LEVEL": "INFO"})
+                Child(name, command, log_path=folder / f"{label}.log", env=dict(os.environ))
             )
         wait_until_answering(app, children)
         yield children
     finally:
         for child in children:
             child.stop()
-        if os.environ.get("BENCH_DEBUG"):
-            import shutil
-            for child in children:
-                shutil.copy(child.log_path, "/tmp/live_" + child.log_path.name)
 
 
 def wait_until_answering(app, children) -> None:
