@@ -12,7 +12,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations import limiter_state
+from integrations import limiter_state, tasks
 from integrations.admin import views
 from integrations.admin.filters import ErrorStateFilter
 from integrations.engine import estimates, runs
@@ -217,6 +217,17 @@ class IntegrationAdmin(admin.ModelAdmin):
             % {"count": len(integrations)},
             messages.SUCCESS,
         )
+
+    def save_model(self, request, obj, form, change):
+        before = Integration.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        # Without the sync permission nothing is sent now: the periodic drain sends the marks.
+        if views.can_run_sync(request) and tasks.drain_if_back(before, obj):
+            self.message_user(
+                request,
+                gettext("The changes that waited for this integration are being sent to the shop."),
+                messages.INFO,
+            )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), **self.sync_context(request, object_id)}
