@@ -122,28 +122,16 @@ def push_claimed(
             failures.record_abort(integration, links, exc)
             return recording.SyncResult(requests=client.requests_sent, error=exc)
         plan = plan_changes(targets_of(links), desired, read)
-        # Links the shop already matches are let go before the writes start, so a drain for
-        # a document booked meanwhile does not wait for this pass's writes to end.
         moved_early = recording.settle_in_sync(claimed, plan, token=token) if plan.changes else None
-        # A full sync's chunk writes what it planned at its read; a link whose mark moved
-        # since (a document booked meanwhile) goes to the drain on its way instead.
-        hand_over = (
-            outbox.release_if_moved(integration, claimed, token=token) if run is not None else None
-        )
-        push = write_changes(
-            client,
-            plan.changes,
-            integration=integration,
-            timer=timer,
-            wrote=meter.wrote if meter else None,
-            stop=stop,
-            hand_over=hand_over,
-        )
-        verify_writes(client, push)
-        push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
+        push = _write_planned(client, plan, claimed, integration, run, token, timer, meter, stop)
         requests = client.requests_sent
     finally:
         client.close()
+    return _record(integration, links, claimed, plan, push, run, token, requests, moved_early)
+
+
+def _record(integration, links, claimed, plan, push, run, token, requests, moved_early):
+    """Record the pass (recording.record_push), and a shop-wide failure on the links it left."""
     outcome = recording.record_push(
         integration,
         links,
@@ -159,3 +147,25 @@ def push_claimed(
         untouched = [link for link in links if link.pk in set(push.untouched)]
         failures.record_abort(integration, untouched, push.aborted)
     return outcome
+
+
+def _write_planned(client, plan, claimed, integration, run, token, timer, meter, stop):
+    """Write a pass's planned changes and check them (the links in sync were let go already,
+    so a drain for a document booked meanwhile does not wait for these writes to end).
+
+    A full sync's chunk writes what it planned at its read; a link whose mark moved since (a
+    document booked meanwhile) goes to the drain on its way instead (hand-over).
+    """
+    hand_over = outbox.release_if_moved(integration, claimed, token=token) if run else None
+    push = write_changes(
+        client,
+        plan.changes,
+        integration=integration,
+        timer=timer,
+        wrote=meter.wrote if meter else None,
+        stop=stop,
+        hand_over=hand_over,
+    )
+    verify_writes(client, push)
+    push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
+    return push
