@@ -19,8 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def django_environment(*, database_url: str = "") -> Iterator[str]:
-    """Set the environment, create and migrate a temporary database, yield its description."""
+def django_environment(*, database_url: str = "", services: dict | None = None) -> Iterator[str]:
+    """Set the environment, create and migrate a temporary database, yield its description.
+
+    ``services`` overrides the environment set here (e.g. a Redis broker and limiter for a
+    benchmark with real workers).
+    """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     with (
@@ -37,6 +41,7 @@ def django_environment(*, database_url: str = "") -> Iterator[str]:
                 "DEBUG": "0",
                 "INVSYNC_INSECURE_DEV_KEY": "1",
                 "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+                **(services or {}),
             }
         )
         os.environ.pop("DATABASE_TEST_NAME", None)

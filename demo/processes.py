@@ -106,8 +106,14 @@ def _signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
 
 
-def worker_command(*, name: str, concurrency: int, pool: str) -> list[str]:
-    """A Celery worker on the integrations queue, as in production."""
+BOTH_QUEUES = ("integrations_live", "integrations")
+
+
+def worker_command(
+    *, name: str, concurrency: int, pool: str, queues: tuple[str, ...] = BOTH_QUEUES
+) -> list[str]:
+    """A Celery worker on the live queue then the bulk one (or on ``queues``), as in
+    production."""
     return [
         sys.executable,
         "-m",
@@ -116,7 +122,7 @@ def worker_command(*, name: str, concurrency: int, pool: str) -> list[str]:
         "invsync",
         "worker",
         "-Q",
-        "integrations",
+        ",".join(queues),
         "-c",
         str(concurrency),
         "--pool",

@@ -342,6 +342,7 @@ class SyncRun(models.Model):
         DONE = "done", _("done")
         DONE_WITH_ERRORS = "done_with_errors", _("done with errors")
         FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     FULL_KINDS = (Kind.FULL, Kind.SCHEDULED)
@@ -375,6 +376,16 @@ class SyncRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Set by a cancel request: no chunk starts after it; the run ends once running ones stop.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
 
     class Meta:
         verbose_name = _("sync run")
@@ -396,6 +407,11 @@ class SyncRun(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
+    @property
+    def is_cancelling(self) -> bool:
+        """Cancelled, with a chunk still finishing its current write."""
+        return self.is_active and self.cancelled_at is not None
+
 
 class SyncChunk(models.Model):
     """One chunk task of a run: which links it covers and how it ended."""
@@ -405,6 +421,9 @@ class SyncChunk(models.Model):
         RUNNING = "running", _("running")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    OPEN = (Status.QUEUED, Status.RUNNING)
 
     run = models.ForeignKey(SyncRun, models.CASCADE, related_name="chunks", verbose_name=_("run"))
     index = models.PositiveIntegerField(_("number"))

@@ -16,7 +16,6 @@ commit of the transaction that made the work.
 import functools
 import logging
 import re
-import uuid
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -27,7 +26,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.engine import drain, orders, periodic, resync, runs, shop
+from integrations.engine import (
+    connection,
+    drain,
+    orders,
+    pacing,
+    periodic,
+    resync,
+    runs,
+    shop,
+)
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncChunk, SyncRun
 from integrations.prestashop import PrestaShopError, RateLimited, ShopTemporaryError
@@ -135,21 +143,28 @@ def sync_chunk_task(self, chunk_id: int, retries: dict | None = None) -> dict:
     """One attempt at a chunk of a full sync; when it gives up, the chunk is recorded as failed.
 
     An attempt that finished links (``settled``) made progress: its retry starts the budgets
-    afresh. Any other exception has already failed the chunk with its reason.
+    afresh. Any other exception has already failed the chunk with its reason. However the
+    attempt ends, the run's next chunks go out if there is room for them (see send_chunks).
     """
-    result = runs.sync_chunk(chunk_id, token=self.request.id)
-    if result.moved:
-        chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
-        enqueue_drains({chunk.run.integration_id})
-    if result.error is not None:
-        token = self.request.id or SyncChunk.objects.get(pk=chunk_id).task_id
-        retry_or_fail(
-            self,
-            result.error,
-            None if result.settled else retries,
-            give_up=functools.partial(runs.fail_chunk, chunk_id),
-            wait=functools.partial(runs.wait_for_retry, chunk_id, token=token, error=result.error),
-        )
+    run_id, integration_id = SyncChunk.objects.values_list("run_id", "run__integration_id").get(
+        pk=chunk_id
+    )
+    try:
+        result = runs.sync_chunk(chunk_id, token=self.request.id)
+        follow_up(integration_id, result)
+        if result.error is not None:
+            token = self.request.id or SyncChunk.objects.get(pk=chunk_id).task_id
+            retry_or_fail(
+                self,
+                result.error,
+                None if result.settled else retries,
+                give_up=functools.partial(runs.fail_chunk, chunk_id),
+                wait=functools.partial(
+                    runs.wait_for_retry, chunk_id, token=token, error=result.error
+                ),
+            )
+    finally:
+        send_chunks(run_id)  # a chunk still retrying holds its place: nothing more goes out
     return result.counts()
 
 
@@ -185,19 +200,20 @@ def start_full_sync(integration: Integration, *, trigger: str, user=None) -> Syn
 
 
 def send_chunks(run_id: int) -> int:
-    """Send the run's chunks not sent yet to the integrations queue; returns how many.
+    """Send the run's next chunks to the bulk queue, up to the chunks in flight; never raises.
 
-    A chunk records its task id only once the broker took it, so the periodic drain can
-    re-send exactly the chunks whose enqueue failed (broker down), and no others.
+    Called when a run starts, by every chunk that ends and by the periodic drain: the broker
+    holds at most INVSYNC_SYNC_CHUNKS_IN_FLIGHT of a run's chunks, the shop's pace sets the
+    run's, and a drain sent meanwhile never waits behind the whole run. A chunk whose enqueue
+    failed (broker down) gets its reservation back; the periodic drain sends it again.
+    Returns how many were sent.
     """
-    sent = 0
-    for chunk_id in SyncChunk.objects.filter(
-        run_id=run_id, status=SyncChunk.Status.QUEUED, task_id=""
-    ).values_list("pk", flat=True):
-        task_id = str(uuid.uuid4())
+    reserved = pacing.reserve_chunks(run_id)
+    for position, (chunk_id, task_id) in enumerate(reserved):
         try:
             sync_chunk_task.apply_async((chunk_id,), task_id=task_id)
         except Exception as error:
+            pacing.unreserve(reserved[position:])
             logger.warning(
                 "Integration inventory sync: could not enqueue chunk=%s of run=%s, the broker "
                 "failed: %s. The periodic drain will send it again.",
@@ -205,10 +221,25 @@ def send_chunks(run_id: int) -> int:
                 run_id,
                 broker_failure(error),
             )
-            break
-        SyncChunk.objects.filter(pk=chunk_id, task_id="").update(task_id=task_id)
-        sent += 1
-    return sent
+            return position
+    return len(reserved)
+
+
+def check_connection(integration: Integration) -> connection.ConnectionCheck:
+    """The connection test; one that clears a stop drains the waiting marks at once."""
+    check = connection.check_connection(integration)
+    if check.resumed:
+        schedule_drains({integration.pk})
+    return check
+
+
+def drain_if_back(before: Integration | None, after: Integration) -> bool:
+    """After an edit of the integration: drain its waiting marks at once if the edit lets
+    them go out again (re-enabled, stop cleared, mode back to local -> shop)."""
+    back = shop.came_back(before, after)
+    if back:
+        schedule_drains({after.pk})
+    return back
 
 
 def resync_links(link_ids) -> resync.ResyncOutcome:
@@ -219,11 +250,13 @@ def resync_links(link_ids) -> resync.ResyncOutcome:
 
 
 def follow_up(integration_id: int, result: SyncResult) -> None:
-    """Links changed while a pass held them stay dirty: make sure a drain comes for them.
+    """Links changed while a pass held them, or held by another task when the drain came,
+    stay dirty: make sure a drain comes for them.
 
-    A drain sent by the change that moved them may have found them claimed by this pass.
+    A drain sent by the change that moved them may have found them claimed by this pass (or
+    by a full sync's chunk, which lets links it need not write go right after its read).
     """
-    if result.moved:
+    if result.moved or result.held:
         enqueue_drains({integration_id})
 
 

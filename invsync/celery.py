@@ -1,5 +1,9 @@
-"""The Celery application. Tasks live in each app's tasks.py; routing sends the sync
-engine's work to the ``integrations`` queue (the old system's queue name)."""
+"""The Celery application. Tasks live in each app's tasks.py; routing sends the sync engine's
+work to two queues: ``integrations_live`` for live work (the drains that carry a stock change
+to the shops, the periodic drain) and ``integrations`` for bulk work (full-sync chunks, pulls,
+reports; the old system's queue name). Every worker consumes the live queue first, and the
+production layouts keep processes on the live queue alone, so a stock change never waits
+behind a full sync."""
 
 import os
 
@@ -8,11 +12,25 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invsync.settings")
 
+LIVE_QUEUE = "integrations_live"
+BULK_QUEUE = "integrations"
+LIVE_TASKS = ("integrations.tasks.drain_task", "integrations.tasks.drain_all_task")
+
 app = Celery("invsync")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("integrations"),)
-app.conf.task_routes = {"integrations.*": {"queue": "integrations"}}
+# The order is the consuming order: a worker on both queues (the default without -Q) asks the
+# live queue first (with Redis: queue_order_strategy "priority", set in settings).
+app.conf.task_queues = (Queue(LIVE_QUEUE), Queue(BULK_QUEUE))
+app.conf.task_routes = {
+    **{name: {"queue": LIVE_QUEUE} for name in LIVE_TASKS},
+    "integrations.*": {"queue": BULK_QUEUE},
+}
 app.autodiscover_tasks()
+
+
+def queue_of(task_name: str) -> str:
+    """The queue a task of this name is sent to (for entries that name their queue)."""
+    return LIVE_QUEUE if task_name in LIVE_TASKS else BULK_QUEUE
 
 
 def _ensure_broker_folders() -> None:

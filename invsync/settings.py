@@ -156,6 +156,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The file broker polls its folder; 1 s (kombu's default) delays every task.
         "polling_interval": 0.1,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    # A worker on both queues asks them in its -Q order (live first) instead of round robin:
+    # a drain waiting in integrations_live is taken before any chunk in integrations.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True
@@ -256,6 +260,10 @@ INVSYNC_RUN_TIMEOUT_HOURS = env_int("INVSYNC_RUN_TIMEOUT_HOURS", 12, minimum=1)
 # Seconds the reservations of shop orders may be old when stock is written to a shop; an older
 # read of the shop's orders is refreshed first (one read per shop per interval, not per chunk).
 INVSYNC_ORDERS_MAX_AGE = env_float("INVSYNC_ORDERS_MAX_AGE", 5.0, minimum=0.0)
+
+# Chunk tasks of one full run in the broker at once (sent, not finished); each finished chunk
+# sends the next. The queue never holds a whole run, and a cancelled run stops quickly.
+INVSYNC_SYNC_CHUNKS_IN_FLIGHT = env_int("INVSYNC_SYNC_CHUNKS_IN_FLIGHT", 4, minimum=1)
 
 LOGGING = {
     "version": 1,

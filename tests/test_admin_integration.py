@@ -222,3 +222,48 @@ def test_list_filter_shows_only_halted_integrations(admin_client, make_integrati
     assert "Sklep-ALFA" not in halted
     assert "Sklep-ALFA" in healthy
     assert "Sklep-BETA" not in healthy
+
+
+DRAIN = "integrations.tasks.drain_task"
+
+
+@pytest.mark.parametrize(
+    ("before", "change"),
+    [
+        ({"active": False}, {}),
+        ({"mode": "disabled"}, {}),
+        ({"mode": "prestashop_to_local"}, {}),
+    ],
+    ids=["re-enabled", "disabled-to-ledger", "shop-to-ledger"],
+)
+def test_an_integration_that_comes_back_sends_its_waiting_changes_on_the_live_queue(
+    admin_client, redis_broker, linked, django_capture_on_commit_callbacks, before, change
+):
+    from tests.test_operator_failed_tasks import queued_messages
+
+    Integration.objects.filter(pk=linked.pk).update(**before)
+    linked.links.update(dirty=True)
+    linked.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            change_url(linked), form_data(linked, mode="local_to_presta", **change), follow=True
+        )
+
+    assert queued_messages(redis_broker, "integrations_live") == [(DRAIN, f"({linked.pk},)")]
+    assert queued_messages(redis_broker, "integrations") == []
+    assert "Zmiany, które czekały na tę integrację, są właśnie wysyłane do sklepu." in (
+        messages_of(response)
+    )
+
+
+def test_an_edit_that_changes_no_sync_state_sends_no_drain(
+    admin_client, redis_broker, linked, django_capture_on_commit_callbacks
+):
+    from tests.test_operator_failed_tasks import queued_messages
+
+    linked.links.update(dirty=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(change_url(linked), form_data(linked, name="Nowa nazwa"))
+
+    assert queued_messages(redis_broker) == []

@@ -66,6 +66,24 @@ def run_url(run):
     return reverse("admin:integrations_syncrun_change", args=[run.pk])
 
 
+def cancel_url(run):
+    return reverse("admin:integrations_syncrun_cancel", args=[run.pk])
+
+
+def viewer_client(client, *codenames):
+    """A staff client that may view runs, plus these integrations permissions."""
+    from django.contrib.auth.models import Permission
+
+    user = User.objects.create_user("operator", password="x", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="integrations", codename__in=["view_syncrun", *codenames]
+        )
+    )
+    client.force_login(user)
+    return client
+
+
 def finish_chunk_by_hand(run, index, *, processed, changed=0, failed=0, error=""):
     """What a chunk task records when its chunk ends, without the shop."""
     SyncChunk.objects.filter(run=run, index=index).update(
@@ -324,3 +342,51 @@ def test_run_page_script_shows_chunks_finishing_without_a_reload(
     assert after[2]["finished_at"].count(":") == 2
     assert panel == ["w toku", "200", "2"]
     assert same_page
+
+
+def test_run_page_offers_the_cancel_button_only_to_those_who_may_sync(client, half_done_run):
+    viewer = viewer_client(client).get(run_url(half_done_run)).content.decode()
+    client.logout()
+    operator = viewer_client_with_sync(client).get(run_url(half_done_run)).content.decode()
+
+    assert 'id="cancel-run-button"' not in viewer
+    assert 'id="cancel-run-button"' in operator
+    assert "Anuluj synchronizację" in operator
+    assert f'action="{cancel_url(half_done_run)}"' in operator
+
+
+def viewer_client_with_sync(client):
+    User.objects.filter(username="operator").delete()
+    return viewer_client(client, "run_sync")
+
+
+def test_cancel_button_drops_the_waiting_chunks_and_says_the_running_one_stops(
+    admin_client, half_done_run
+):
+    response = admin_client.post(cancel_url(half_done_run), follow=True)
+
+    half_done_run.refresh_from_db()
+    statuses = dict(half_done_run.chunks.values_list("index", "status"))
+    assert response.redirect_chain == [(run_url(half_done_run), 302)]
+    assert half_done_run.cancelled_by.username == "admin"
+    # Chunk 1 was running: the run ends once it stops; nothing was waiting to drop.
+    assert (half_done_run.status, statuses) == ("running", {0: "done", 1: "running"})
+    page = response.content.decode()
+    assert "jest anulowany; paczki, które nie zostaną wykonane: 0" in page
+    assert "anulowanie w toku" in page
+    assert 'id="cancel-run-button"' not in page
+
+
+def test_cancel_needs_a_post_the_sync_permission_and_an_active_run(client, half_done_run):
+    viewer = viewer_client(client)
+    get = viewer.get(cancel_url(half_done_run))
+    refused = viewer.post(cancel_url(half_done_run))
+    half_done_run.refresh_from_db()
+    assert (get.status_code, refused.status_code) == (405, 403)
+    assert half_done_run.cancelled_at is None
+
+    client.logout()
+    SyncRun.objects.filter(pk=half_done_run.pk).update(status="done")
+    response = viewer_client_with_sync(client).post(cancel_url(half_done_run), follow=True)
+    assert f"Przebieg #{half_done_run.pk} już się zakończył." in response.content.decode()
+    assert SyncRun.objects.get(pk=half_done_run.pk).cancelled_at is None

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from integrations import tasks
 from integrations.models import Integration, ProductLink, SyncChunk, SyncRun
 from tests.fixtures.integrations import _database_url, shop_writes
 from tests.test_operator_failed_tasks import queued_messages
@@ -279,3 +280,19 @@ def test_cron_line_starts_every_active_integration_and_exits_0_without_a_worker(
         "Drugi": "done",
     }
     assert "Pierwszy: synchronizacja została uruchomiona w tle" in done.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.both_databases
+def test_cancel_stops_the_running_full_syncs_and_says_so(three, django_capture_on_commit_callbacks):
+    first, _second = three
+    with django_capture_on_commit_callbacks(execute=False):
+        run = tasks.start_full_sync(first, trigger=SyncRun.Trigger.COMMAND)
+
+    out = run_command("--cancel")
+    again = run_command("--integration", str(first.pk), "--cancel")
+
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert f"Pierwszy: przebieg #{run.pk} anulowano; paczki, które nie zostaną wykonane: 2." in out
+    assert again.strip() == "Żadna pełna synchronizacja nie trwa."

@@ -19,7 +19,7 @@ from django.core.management import get_commands
 from tests.services import require_service
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = {"web", "worker", "beat", "redis", "postgres", "flower"}
+SERVICES = {"web", "worker", "worker-live", "beat", "redis", "postgres", "flower"}
 
 
 def read_env_example() -> dict[str, str]:
@@ -84,28 +84,38 @@ def test_compose_config_has_every_service_each_with_a_health_check(compose_confi
         assert services[name]["healthcheck"]["test"], name
     assert services["postgres"]["healthcheck"]["test"][1].startswith("pg_isready")
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
-    assert "inspect ping -d celery@$$HOSTNAME" in services["worker"]["healthcheck"]["test"][1]
+    for name in ("worker", "worker-live"):
+        assert "inspect ping -d celery@$$HOSTNAME" in services[name]["healthcheck"]["test"][1]
     assert set(compose_config["volumes"]) == {"postgres-data", "redis-data"}
 
 
-def test_compose_worker_consumes_the_integrations_queue_with_the_old_time_limit(compose_config):
-    worker = compose_config["services"]["worker"]
-    command = worker["command"].split()
-    assert command[:4] == ["celery", "-A", "invsync", "worker"]
-    assert "-Q" in command
-    assert command[command.index("-Q") + 1] == "integrations"
-    assert "--time-limit=3600" in command
-    assert "--soft-time-limit=3300" in command
-    assert "--concurrency=2" in command
-    # --scale worker=N needs containers without a fixed name or host port.
-    assert "container_name" not in worker
-    assert "ports" not in worker
+def worker_queues(command: list[str]) -> list[str]:
+    """The queues a celery worker command line consumes, in the order it asks them."""
+    return command[command.index("-Q") + 1].split(",")
+
+
+def test_compose_workers_take_live_work_first_and_one_takes_it_alone(compose_config):
+    services = compose_config["services"]
+    worker, live = services["worker"], services["worker-live"]
+    for service in (worker, live):
+        command = service["command"].split()
+        assert command[:4] == ["celery", "-A", "invsync", "worker"]
+        assert "--time-limit=3600" in command
+        assert "--soft-time-limit=3300" in command
+        assert service["stop_grace_period"] == "1h"
+        # --scale needs containers without a fixed name or host port.
+        assert "container_name" not in service
+        assert "ports" not in service
+    assert worker_queues(worker["command"].split()) == ["integrations_live", "integrations"]
+    assert "--concurrency=2" in worker["command"].split()
+    assert worker_queues(live["command"].split()) == ["integrations_live"]
+    assert live["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_compose_starts_the_app_only_after_migrations_succeeded(compose_config):
     services = compose_config["services"]
     assert services["migrate"]["command"] == "python manage.py migrate --noinput"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-live", "beat"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert depends["postgres"]["condition"] == "service_healthy", name
@@ -126,14 +136,19 @@ def load_supervisor_config(tmp_path: Path):
     return {p.name: p for group in options.process_group_configs for p in group.process_configs}
 
 
-def test_supervisord_runs_eight_integrations_workers_that_may_finish_their_task(tmp_path):
+def test_supervisord_runs_eight_workers_two_on_live_work_alone_all_may_finish_their_task(
+    tmp_path,
+):
     processes = load_supervisor_config(tmp_path)
     workers = {name: p for name, p in processes.items() if name.startswith("integrations_")}
-    assert sorted(workers) == [f"integrations_{n:02d}" for n in range(8)]
+    live = [f"integrations_live_{n:02d}" for n in range(2)]
+    both = [f"integrations_{n:02d}" for n in range(6)]
+    assert sorted(workers) == sorted(live + both)
     node_names = set()
     for name, process in workers.items():
         command = process.command.split()
-        assert command[command.index("-Q") + 1] == "integrations"
+        expected = ["integrations_live"] if name in live else ["integrations_live", "integrations"]
+        assert worker_queues(command) == expected, name
         assert command[command.index("-c") + 1] == "1"
         assert "--time-limit=3600" in command
         node_names.add(command[command.index("-n") + 1])
@@ -143,7 +158,7 @@ def test_supervisord_runs_eight_integrations_workers_that_may_finish_their_task(
         assert process.killasgroup
         assert process.directory == str(tmp_path)
     assert len(node_names) == 8
-    assert "integrations_03@%h" in node_names
+    assert {"integrations_03@%h", "integrations_live_01@%h"} <= node_names
 
 
 def test_supervisord_starts_web_then_workers_then_one_beat(tmp_path):
@@ -152,6 +167,7 @@ def test_supervisord_starts_web_then_workers_then_one_beat(tmp_path):
     assert "gunicorn -c deploy/gunicorn.conf.py invsync.wsgi" in processes["web"].command
     assert "django_celery_beat.schedulers:DatabaseScheduler" in processes["beat"].command
     assert processes["web"].priority < processes["integrations_00"].priority
+    assert processes["integrations_live_00"].priority == processes["integrations_00"].priority
     assert processes["integrations_00"].priority < processes["beat"].priority
     assert processes["web"].stdout_logfile == str(tmp_path / "var" / "log" / "web.log")
 

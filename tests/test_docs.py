@@ -216,6 +216,35 @@ def test_every_celery_line_uses_real_subcommands_and_options(usage):
     assert celery_problems(usage) == [], str(usage)
 
 
+def worker_lines_with_queues() -> list[Usage]:
+    """Every `celery … worker -Q …` line: a worker that names the queues it consumes."""
+    return [
+        usage
+        for usage in celery_usages()
+        if split_celery_words(words(usage.rest))[1] == "worker" and "-Q" in words(usage.rest)
+    ]
+
+
+@pytest.mark.parametrize("usage", worker_lines_with_queues(), ids=str)
+def test_every_worker_line_takes_live_work_first_from_real_queues(usage):
+    from invsync.celery import app
+
+    tokens = words(usage.rest)
+    queues = tokens[tokens.index("-Q") + 1].split(",")
+    # A worker without integrations_live would never send a document's change to the shop.
+    assert queues[0] == "integrations_live", str(usage)
+    assert set(queues) <= {queue.name for queue in app.conf.task_queues}, str(usage)
+
+
+def test_the_docs_show_both_worker_layouts():
+    layouts = {
+        tuple(words(u.rest)[words(u.rest).index("-Q") + 1].split(","))
+        for u in worker_lines_with_queues()
+    }
+
+    assert layouts == {("integrations_live",), ("integrations_live", "integrations")}
+
+
 @pytest.mark.parametrize(
     ("command", "rest", "problems"),
     [

@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from integrations import tasks
-from integrations.engine import estimates, periodic, runs
+from integrations.engine import estimates, leases, pacing, periodic, runs
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
+from integrations.panel.progress import run_progress
 from integrations.prestashop import RateLimited, ShopConfigError, ShopTemporaryError
 from integrations.tasks import next_retry
 
@@ -251,3 +252,108 @@ def test_a_full_sync_of_2000_products_writes_exactly_the_drift_and_then_nothing(
     run_chunks(again)
     assert (again.status, again.changed, shop_writes(shop)) == (SyncRun.Status.DONE, 0, 0)
     assert shop_reads(shop) == again.requests == 4  # one read per chunk
+
+
+def start_without_sending(integration, callbacks_fixture) -> SyncRun:
+    with callbacks_fixture(execute=False):
+        return tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
+
+
+def test_chunks_are_reserved_up_to_the_limit_in_flight_and_one_more_per_finished_chunk(
+    linked, django_capture_on_commit_callbacks
+):
+    run = start_without_sending(linked, django_capture_on_commit_callbacks)
+
+    first = pacing.reserve_chunks(run.pk, limit=2)
+    again = pacing.reserve_chunks(run.pk, limit=2)
+    runs.finish_chunk(first[0][0])
+    after_one_finished = pacing.reserve_chunks(run.pk, limit=2)
+
+    chunks = list(run.chunks.order_by("index"))
+    assert [chunk_id for chunk_id, _task in first] == [chunks[0].pk, chunks[1].pk]
+    assert again == []
+    assert [chunk_id for chunk_id, _task in after_one_finished] == [chunks[2].pk]
+    assert [chunk.task_id != "" for chunk in chunks] == [True, True, True]
+    assert pacing.in_flight(run.pk) == 2
+
+
+def test_a_reservation_the_broker_refused_is_given_back_for_the_periodic_drain(
+    linked, django_capture_on_commit_callbacks
+):
+    run = start_without_sending(linked, django_capture_on_commit_callbacks)
+    reserved = pacing.reserve_chunks(run.pk, limit=2)
+
+    assert pacing.unreserve(reserved) == 2
+    assert pacing.in_flight(run.pk) == 0
+    assert set(run.chunks.values_list("task_id", flat=True)) == {""}
+
+
+def test_cancelling_a_run_no_chunk_started_ends_it_at_once(
+    linked, django_capture_on_commit_callbacks, admin_user
+):
+    run = start_without_sending(linked, django_capture_on_commit_callbacks)
+    pacing.reserve_chunks(run.pk, limit=1)  # one chunk's message is already in the broker
+
+    outcome = runs.cancel_run(run.pk, user=admin_user)
+
+    run.refresh_from_db()
+    assert outcome == runs.Cancellation(dropped=3, stopping=0, ended=True)
+    assert (run.status, run.cancelled_by, run.chunks_done) == ("cancelled", admin_user, 0)
+    assert run.finished_at is not None
+    assert set(run.chunks.values_list("status", flat=True)) == {"cancelled"}
+    # The message still in the broker finds its chunk cancelled: it does nothing (the
+    # integration points at a closed port, so any request would fail).
+    assert runs.sync_chunk(run.chunks.get(index=0).pk) == SyncResult()
+    assert pacing.reserve_chunks(run.pk) == []
+    with pytest.raises(runs.SyncRefused, match="już się zakończył"):
+        runs.cancel_run(run.pk)
+
+
+def test_a_run_cancelled_while_a_chunk_runs_ends_when_that_chunk_stops(
+    linked, django_capture_on_commit_callbacks
+):
+    run = start_without_sending(linked, django_capture_on_commit_callbacks)
+    running = run.chunks.get(index=0)
+    SyncChunk.objects.filter(pk=running.pk).update(
+        status="running", task_id="t-0", lease_expires_at=leases.expiry()
+    )
+
+    outcome = runs.cancel_run(run.pk)
+    run.refresh_from_db()
+    progress_label = run_progress(run).status_label
+    with pytest.raises(runs.SyncRefused, match="jest właśnie anulowany"):
+        tasks.start_full_sync(linked, trigger=SyncRun.Trigger.ADMIN)
+    # The running chunk wrote one of its 4 links (two requests), then saw the cancellation.
+    SyncChunk.objects.filter(pk=running.pk).update(done_link_ids=running.link_ids[:1])
+    leases.add_chunk_counts(running.pk, run.pk, requests=2)
+    runs.finish_chunk(running.pk, cancelled=True)
+
+    run.refresh_from_db()
+    running.refresh_from_db()
+    assert outcome == runs.Cancellation(dropped=2, stopping=1, ended=False)
+    assert progress_label == "anulowanie w toku"
+    assert (running.status, running.processed) == ("cancelled", 1)
+    assert (run.status, run.processed, run.requests, run.chunks_done) == ("cancelled", 1, 2, 0)
+
+
+def test_a_chunk_leaves_to_a_drain_sent_lately_the_changes_it_will_send(
+    linked, django_capture_on_commit_callbacks
+):
+    run = start_without_sending(linked, django_capture_on_commit_callbacks)
+    first = run.chunks.get(index=0)
+    linked.links.filter(pk__in=first.link_ids).update(dirty=True)
+    Integration.objects.filter(pk=linked.pk).update(
+        drain_due_at=timezone.now() + timedelta(seconds=1)
+    )
+
+    # The shop is a closed port: any request would fail the chunk.
+    result = runs.sync_chunk(first.pk)
+
+    first.refresh_from_db()
+    assert (result.held, result.requests) == (4, 0)
+    assert (first.status, first.processed) == ("done", 4)
+    assert runs.live_links(linked, first.link_ids) == set(first.link_ids)
+    Integration.objects.filter(pk=linked.pk).update(
+        drain_due_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert runs.live_links(linked, first.link_ids) == set()  # no drain lately: the run takes them

@@ -39,13 +39,15 @@ def store_failure(name: str, args=(), kwargs=None, *, error=None) -> TaskResult:
     return TaskResult.objects.get(task_id=task_id)
 
 
-def queued_messages(redis_url: str, queue: str = "integrations") -> list[tuple[str, str]]:
-    """(task name, argsrepr) of every message waiting in the Redis queue, oldest first."""
+def queued_messages(redis_url: str, queue: str | None = None) -> list[tuple[str, str]]:
+    """(task name, argsrepr) of every message waiting in the Redis queue (default: the live
+    queue, then the bulk one), oldest first."""
     import redis
 
     client = redis.Redis.from_url(redis_url)
     found = []
-    for raw in reversed(client.lrange(queue, 0, -1)):
+    names = [queue] if queue else ["integrations_live", "integrations"]
+    for raw in [raw for name in names for raw in reversed(client.lrange(name, 0, -1))]:
         message = json.loads(raw)
         headers = message["headers"]
         found.append((headers["task"], headers["argsrepr"]))

@@ -60,7 +60,8 @@ def test_start_creates_the_drain_every_minute_and_the_nightly_full_sync_at_two(w
     assert str(nightly.crontab.timezone) == "Europe/Warsaw"
     assert drain.enabled
     assert nightly.enabled
-    assert drain.queue == nightly.queue == "integrations"
+    # The periodic drain is live work, the nightly full sync bulk work.
+    assert (drain.queue, nightly.queue) == ("integrations_live", "integrations")
 
 
 def test_a_new_integration_gets_a_drain_every_interval_minutes(wired, make_integration):
@@ -72,6 +73,7 @@ def test_a_new_integration_gets_a_drain_every_interval_minutes(wired, make_integ
     assert json.loads(entry.args) == [integration.pk]
     assert (entry.interval.every, entry.interval.period) == (5, "minutes")
     assert entry.enabled
+    assert entry.queue == "integrations_live"
 
 
 def test_changing_the_interval_moves_the_integrations_entry(wired, make_integration):
@@ -94,6 +96,7 @@ def test_shop_to_ledger_mode_schedules_a_scheduled_read_of_the_shop(wired, make_
     assert entry.task == "integrations.tasks.start_full_sync_task"
     assert json.loads(entry.args) == [integration.pk, "schedule"]
     assert entry.interval.every == 10
+    assert entry.queue == "integrations"
 
 
 @pytest.mark.parametrize("change", [{"mode": "disabled"}, {"active": False}])

@@ -243,3 +243,103 @@ def test_values_seen_in_the_shop_are_remembered_only_where_they_changed(
     ]  # fmt: skip
     assert links[0].last_pushed_at == first  # not written again
     assert links[1].last_pushed_at > first
+
+
+def test_a_pass_told_to_stop_writes_no_more_and_leaves_the_rest_as_they_were(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    # One row per request: the stop is asked before each of them.
+    Integration.objects.filter(pk=integration.pk).update(batch_writes=Integration.BatchWrites.OFF)
+    integration.refresh_from_db()
+    receive_stock(warehouse, dict.fromkeys(products, 4))
+    asked = []
+
+    def stop_after_the_first_write() -> bool:
+        asked.append(True)
+        return len(asked) > 1
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, stop=stop_after_the_first_write)
+
+    assert (result.changed, result.processed, result.stopped) == (1, 1, 2)
+    assert [shop.quantity(rows[p.pk]) for p in products] == [4, 0, 0]
+    assert [(link_of(p).dirty, link_of(p).claimed_by) for p in products] == [
+        (False, ""),
+        (True, ""),
+        (True, ""),
+    ]
+
+
+def test_a_pass_writing_several_rows_per_request_asks_to_stop_before_each_batch(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, dict.fromkeys(products, 4))
+    shop.reset_counters()
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, stop=lambda: True)
+
+    assert (result.changed, result.processed, result.stopped) == (0, 0, 3)
+    assert (shop_writes(shop), [shop.quantity(rows[p.pk]) for p in products]) == (0, [0, 0, 0])
+    assert all(link_of(p).dirty for p in products)
+
+
+def test_a_pass_lets_go_of_the_links_in_sync_before_it_writes_the_others(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, _rows = three
+    receive_stock(warehouse, {products[0]: 4})  # only the first differs from the shop
+    holders = {}
+
+    def look_before_the_write() -> bool:
+        holders.update(integration.links.values_list("product_id", "claimed_by"))
+        return False
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, token="chunk-1", stop=look_before_the_write)
+
+    assert holders == {products[0].pk: "chunk-1", products[1].pk: "", products[2].pk: ""}
+    assert (result.changed, result.moved) == (1, 0)
+    assert not integration.links.filter(dirty=True).exists()
+
+
+def test_a_drain_reports_due_links_another_task_holds_so_one_comes_back(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 4})
+    outbox.claim(integration, limit=1, token="chunk-1", link_ids=[link_of(products[0]).pk])
+
+    result = drain.drain(integration.pk)
+
+    assert (result.changed, result.held, shop.quantity(rows[products[0].pk])) == (0, 1, 0)
+    assert link_of(products[0]).dirty
+
+
+def test_a_full_sync_leaves_to_the_drain_a_link_a_document_moved_after_its_read(
+    three, shop, warehouse, receive_stock, django_capture_on_commit_callbacks
+):
+    from integrations.engine import runs
+
+    integration, products, rows = three
+    receive_stock(warehouse, dict.fromkeys(products, 4))  # the shop holds 0 everywhere
+    with django_capture_on_commit_callbacks(execute=False):
+        run = runs.start_full_sync(integration, trigger="command")
+    booked = []
+
+    def book_before_the_first_write() -> bool:
+        if not booked:
+            booked.append(receive_stock(warehouse, {products[0]: 1}))
+        return False
+
+    link_ids = [link_of(p).pk for p in products]
+    result = drain.sync_links(integration, link_ids, run=run, stop=book_before_the_first_write)
+
+    # The planned 4 would be stale: the drain that document sent writes 5 instead.
+    assert [shop.quantity(rows[p.pk]) for p in products] == [0, 4, 4]
+    assert (result.changed, result.held) == (2, 1)
+    assert (link_of(products[0]).dirty, link_of(products[0]).claimed_by) == (True, "")
+    drain.drain(integration.pk)
+    assert shop.quantity(rows[products[0].pk]) == 5

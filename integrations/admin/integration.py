@@ -12,7 +12,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations import limiter_state
+from integrations import limiter_state, tasks
 from integrations.admin import orders, views
 from integrations.admin.filters import ErrorStateFilter
 from integrations.engine import estimates, runs
@@ -185,11 +185,6 @@ class IntegrationAdmin(admin.ModelAdmin):
     def import_open_orders(self, request, queryset):
         orders.import_orders_action(self, request, queryset)
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "reserve_orders" in form.changed_data and not obj.reserve_orders:
-            orders.release_reservations(self, request, obj)
-
     def delete_model(self, request, obj):
         orders.release_reservations(self, request, obj)
         super().delete_model(request, obj)
@@ -267,6 +262,19 @@ class IntegrationAdmin(admin.ModelAdmin):
             % {"count": len(integrations)},
             messages.SUCCESS,
         )
+
+    def save_model(self, request, obj, form, change):
+        before = Integration.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        if change and "reserve_orders" in form.changed_data and not obj.reserve_orders:
+            orders.release_reservations(self, request, obj)
+        # Without the sync permission nothing is sent now: the periodic drain sends the marks.
+        if views.can_run_sync(request) and tasks.drain_if_back(before, obj):
+            self.message_user(
+                request,
+                gettext("The changes that waited for this integration are being sent to the shop."),
+                messages.INFO,
+            )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), **self.sync_context(request, object_id)}

@@ -54,6 +54,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         "triggered_by",
         "created_at",
         "finished_at",
+        "cancelled_at",
+        "cancelled_by",
         "log_link",
     )
     readonly_fields = fields
@@ -85,6 +87,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         run = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
         if run is not None:
+            extra_context["can_cancel"] = views.can_cancel(request, run)
             extra_context["progress"] = run_progress(run)
             extra_context["details"] = views.run_details(run)
             extra_context["chunk_labels"] = chunk_labels()
@@ -97,8 +100,16 @@ class SyncRunAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.progress_view),
                 name="integrations_syncrun_progress",
             ),
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="integrations_syncrun_cancel",
+            ),
             *super().get_urls(),
         ]
 
     def progress_view(self, request, object_id):
         return views.run_progress_json(self, request, object_id)
+
+    def cancel_view(self, request, object_id):
+        return views.cancel_run(self, request, object_id)

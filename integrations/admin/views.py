@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from integrations import tasks
 from integrations.engine import runs
-from integrations.engine.connection import check_connection
 from integrations.engine.discrepancies import find_discrepancies
 from integrations.models import Integration, SyncChunk, SyncRun
 from integrations.panel.progress import grouped, run_progress
@@ -100,7 +99,7 @@ def connection_test(model_admin, request, object_id):
     integration = _integration(model_admin, request, object_id)
     if not model_admin.has_change_permission(request, integration):
         raise PermissionDenied
-    check = check_connection(integration)
+    check = tasks.check_connection(integration)
     text = " ".join(check.lines)
     if check.ok:
         messages.success(request, _("Connection test passed. %(details)s") % {"details": text})
@@ -151,6 +150,40 @@ def fix_discrepancies(model_admin, request, object_id):
             % {"count": outcome.queued},
         )
     return HttpResponseRedirect(integration_url(integration))
+
+
+def can_cancel(request, run: SyncRun) -> bool:
+    """Whether the run page offers its cancel button: an active run not cancelled yet."""
+    return run.is_active and run.cancelled_at is None and can_run_sync(request)
+
+
+def cancel_run(model_admin, request, object_id):
+    """POST: cancel the run; its unstarted chunks are dropped, what it wrote stays recorded."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    run = model_admin.get_object(request, unquote(object_id))
+    if run is None or not model_admin.has_view_or_change_permission(request, run):
+        raise Http404(_("No such run."))
+    if not can_run_sync(request):
+        raise PermissionDenied
+    try:
+        outcome = runs.cancel_run(run.pk, user=request.user)
+    except runs.SyncRefused as exc:
+        messages.warning(request, str(exc))
+        return HttpResponseRedirect(run_url(run))
+    values = {"id": run.pk, "dropped": outcome.dropped, "stopping": outcome.stopping}
+    if outcome.ended:
+        text = _("Run #%(id)s was cancelled: %(dropped)d chunks will not run.") % values
+    else:
+        text = (
+            _(
+                "Run #%(id)s is being cancelled: %(dropped)d chunks will not run, %(stopping)d "
+                "stop before their next write."
+            )
+            % values
+        )
+    messages.success(request, text)
+    return HttpResponseRedirect(run_url(run))
 
 
 def run_progress_json(model_admin, request, object_id):

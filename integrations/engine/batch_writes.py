@@ -147,20 +147,32 @@ class BatchPass:
 
 
 def push_in_batches(
-    client, changes: Sequence[Change], *, integration: Integration, timer
+    client, changes: Sequence[Change], *, integration: Integration, timer, stop=None, hand_over=None
 ) -> PushResult:
     """Write the changes several rows per request; every change ends written, not applied,
-    broken, or untouched (after an abort, for the next pass)."""
+    broken, handed over or untouched (after an abort or a stop, for the next pass).
+
+    ``stop()`` and ``hand_over(link ids)`` are asked before each batch, as push_changes asks
+    them before each row.
+    """
     sizer = batching.BatchSizer.for_integration(integration)
     state = BatchPass(client, integration, sizer, timer, PushResult())
     queue = deque(changes)
     while queue:
+        if stop is not None and stop():
+            state.result.untouched += [change.link_id for change in queue]
+            break
+        if hand_over is not None:
+            queue = _hand_over(queue, hand_over, state.result)
+            if not queue:
+                break
         batch = [queue.popleft() for _ in range(sizer.take(len(queue)))]
         try:
             queue.extendleft(reversed(state.send(batch)))
         except BatchNotSupported as refusal:
             batching.learn_from_write(integration, method=refusal.method, refusal=refusal)
-            state.result.merge(push_changes(client, [*batch, *queue]))
+            rest = push_changes(client, [*batch, *queue], stop=stop, hand_over=hand_over)
+            state.result.merge(rest)
             _keep_size(integration, sizer)
             return state.result  # batch_size stays 0: these rows went one per request
         except _Abort as abort:
@@ -172,6 +184,15 @@ def push_in_batches(
     _keep_size(integration, sizer)
     state.result.batch_size = sizer.size
     return state.result
+
+
+def _hand_over(queue: deque, hand_over, result: PushResult) -> deque:
+    """The changes still to write once those a drain takes over are left out."""
+    handed = hand_over([change.link_id for change in queue])
+    if not handed:
+        return queue
+    result.handed_over += sorted(handed)
+    return deque(change for change in queue if change.link_id not in handed)
 
 
 def _keep_size(integration: Integration, sizer: batching.BatchSizer) -> None:

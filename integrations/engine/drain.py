@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from integrations.engine import failures, leases, outbox, pull, push, shop
 from integrations.engine.recording import SyncResult
 from integrations.models import Integration, SyncRun
+from integrations.ratelimit.policy import BULK, LIVE
 
 MAX_DRAIN_PASSES = 50
 
@@ -22,16 +23,21 @@ def sync_links(
     run: SyncRun | None = None,
     token: str | None = None,
     meter=None,
+    stop=None,
 ) -> SyncResult:
     """Claim these links (any state) and bring their shop rows to the ledger. Idempotent.
 
-    A shop failure is not raised: it is the result's ``error``, after everything done before
-    it was recorded (``settled`` names the links finished with).
+    Bulk work (a full run's chunk): its requests take the limiter's bulk lane, and
+    ``stop()`` (asked before each write) ends the writes early. A shop failure is not
+    raised: it is the result's ``error``, after everything done before it was recorded
+    (``settled`` names the links finished with).
     """
     token = token or outbox.new_token()
     ids = list(link_ids)
     claimed = outbox.claim(integration, limit=len(ids), token=token, link_ids=ids)
-    return sync_claimed(integration, claimed, run=run, token=token, meter=meter)
+    return sync_claimed(
+        integration, claimed, run=run, token=token, meter=meter, lane=BULK, stop=stop
+    )
 
 
 def sync_claimed(
@@ -41,6 +47,8 @@ def sync_claimed(
     run: SyncRun | None,
     token: str,
     meter=None,
+    lane: str = BULK,
+    stop=None,
 ) -> SyncResult:
     """Sync links this token has claimed, by the integration's mode; always releases them.
 
@@ -51,8 +59,12 @@ def sync_claimed(
         return SyncResult()
     try:
         if integration.mode == Integration.Mode.PRESTASHOP_TO_LOCAL:
-            return pull.pull_links(integration, claimed, run=run, token=token, meter=meter)
-        return push.push_claimed(integration, claimed, run=run, token=token, meter=meter)
+            return pull.pull_links(
+                integration, claimed, run=run, token=token, meter=meter, lane=lane
+            )
+        return push.push_claimed(
+            integration, claimed, run=run, token=token, meter=meter, lane=lane, stop=stop
+        )
     except Exception as exc:
         failures.record_crash(integration, claimed, exc)
         raise
@@ -63,14 +75,16 @@ def sync_claimed(
 def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
     """Sync every due dirty link of one integration, in chunk-sized passes. Idempotent.
 
-    A result with ``moved`` > 0 means links changed while this pass held them: they stay
-    dirty, and the caller must make sure a drain comes for them. A shop failure stops the
-    drain and is raised once what came before it is recorded (its links back off).
+    Live work: its requests take the limiter's live lane, ahead of any full sync's.
+    A result with ``moved`` > 0 means links changed while this pass held them, and one with
+    ``held`` > 0 that due links were held by another task (a full sync's chunk): either way
+    they stay dirty, and the caller must make sure a drain comes for them. A shop failure
+    stops the drain and is raised once what came before it is recorded (its links back off).
     """
     integration = Integration.objects.get(pk=integration_id)
     total = SyncResult()
-    if integration.mode != Integration.Mode.LOCAL_TO_PRESTA or not shop.can_sync(integration):
-        return total  # marks stay; enabling or un-halting the integration catches up
+    if not shop.pushes(integration):
+        return total  # marks stay; enabling or un-halting the integration drains them
     token = token or outbox.new_token()
     seen: set[int] = set()
     with leases.Lease(token):
@@ -81,7 +95,7 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
             if not claimed:
                 break
             seen.update(claimed)
-            total = total + sync_claimed(integration, claimed, run=None, token=token)
+            total = total + sync_claimed(integration, claimed, run=None, token=token, lane=LIVE)
             if total.error is not None:
                 raise total.error
-    return total
+    return total + SyncResult(held=outbox.held_elsewhere(integration, token=token))

@@ -137,6 +137,57 @@ def claim(
     )
 
 
+# A drain comes back for due links another task holds (a full sync's chunk writing them)
+# while that claim is younger than this; older holds wait for the reaper and the periodic drain.
+HELD_RECHECK = timedelta(minutes=10)
+
+
+def held_elsewhere(integration: Integration, *, token: str, now: datetime | None = None) -> int:
+    """Due dirty links of the integration held by another task's recent claim."""
+    now = now or timezone.now()
+    return (
+        due_links(integration, now=now)
+        .exclude(_claimable(token, now))
+        .filter(claimed_at__gte=now - HELD_RECHECK)
+        .count()
+    )
+
+
+# A drain sent (or due) this recently takes every due mark of its integration when it runs.
+DRAIN_HANDOVER = timedelta(minutes=1)
+
+
+def drain_sent_lately(integration: Integration, *, now: datetime | None = None) -> bool:
+    """Whether a drain of this integration is due or was sent within DRAIN_HANDOVER."""
+    now = now or timezone.now()
+    due_at = Integration.objects.filter(pk=integration.pk).values_list("drain_due_at", flat=True)
+    due_at = due_at.first()
+    return due_at is not None and due_at >= now - DRAIN_HANDOVER
+
+
+def release_if_moved(integration: Integration, link_versions: dict[int, int], *, token: str):
+    """A check a bulk pass makes before each write: ``moved(link_ids)`` releases and returns
+    those of the links a stock change touched (version moved since the claim, or a due mark a
+    drain sent lately will send). That drain writes the fresh quantity where the pass would
+    write the one it planned, and need not wait for the pass to reach them."""
+
+    def moved(link_ids: list[int]) -> set[int]:
+        now = timezone.now()
+        touched = ~Q(version=ValueByPk({pk: link_versions[pk] for pk in link_ids}))
+        if drain_sent_lately(integration, now=now):
+            touched |= Q(pk__in=due_links(integration, now=now).values("pk"))
+        found = set(
+            ProductLink.objects.filter(pk__in=link_ids, claimed_by=token)
+            .filter(touched)
+            .values_list("pk", flat=True)
+        )
+        if found:
+            release(found, token=token)
+        return found
+
+    return moved
+
+
 def clear_if_unchanged(link_versions: dict[int, int], *, token: str | None = None) -> int:
     """Clear the marks whose version is still the claimed one; returns how many were cleared.
 

@@ -15,6 +15,7 @@ from integrations.engine import failures, outbox, recording, shop
 from integrations.engine.plan import feed_warehouse_ids, plan_changes, targets_of
 from integrations.models import Integration, ProductLink, SyncLogEntry, SyncRun
 from integrations.prestashop import PrestaShopError
+from integrations.ratelimit.policy import BULK
 from warehouse import services
 from warehouse.models import Document, Warehouse
 from warehouse.selectors import stock_totals
@@ -33,6 +34,7 @@ def pull_links(
     run: SyncRun | None,
     token: str,
     meter=None,
+    lane: str = BULK,
 ) -> recording.SyncResult:
     """Read the shop's rows for the claimed links and book differences as one approved INW.
 
@@ -43,7 +45,7 @@ def pull_links(
     product_ids = [link.product_id for link in links]
     totals = stock_totals(product_ids, warehouse_ids=feed_warehouse_ids(integration))
     own = stock_totals(product_ids, warehouse_ids=[warehouse.pk]) if warehouse else {}
-    client = shop.client_for(integration)
+    client = shop.client_for(integration, lane=lane)
     if meter is not None:
         meter.track(client)
     try:

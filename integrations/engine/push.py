@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrations.engine import batching, failures, recording, shop
+from integrations.engine import batching, failures, outbox, recording, shop
 from integrations.engine.batch_writes import push_in_batches
 from integrations.engine.plan import (
     PRODUCT_NOT_FOUND,
@@ -23,6 +23,7 @@ from integrations.engine.plan import (
 from integrations.engine.writes import STOCK_ROW_NOT_FOUND, PushResult, push_changes
 from integrations.models import Integration, SyncRun
 from integrations.prestashop import PrestaShopError
+from integrations.ratelimit.policy import BULK
 
 __all__ = ["STOCK_ROW_NOT_FOUND", "PushResult", "push_changes", "verify_writes", "write_changes"]
 
@@ -30,17 +31,27 @@ NOT_APPLIED = _("accepted but not applied")
 
 
 def write_changes(
-    client, changes: Sequence[Change], *, integration: Integration, timer=None, wrote=None
+    client,
+    changes: Sequence[Change],
+    *,
+    integration: Integration,
+    timer=None,
+    wrote=None,
+    stop=None,
+    hand_over=None,
 ) -> PushResult:
     """Write the changes in as few requests as the shop takes: several rows per request
     where the integration uses multi-row writes, else (or for a single row) one by one.
 
-    ``wrote()``, if given, is called once per accepted row (live counts).
+    ``wrote()``, if given, is called once per accepted row (live counts). ``stop()`` and
+    ``hand_over(link ids)`` are asked before each request (see push_changes).
     """
     if len(changes) < 2 or not batching.uses_batches(integration):
-        return push_changes(client, changes, wrote=wrote)
+        return push_changes(client, changes, wrote=wrote, stop=stop, hand_over=hand_over)
     timer = timer or batching.ExchangeTimer()
-    result = push_in_batches(client, changes, integration=integration, timer=timer)
+    result = push_in_batches(
+        client, changes, integration=integration, timer=timer, stop=stop, hand_over=hand_over
+    )
     for _row in result.written if wrote is not None else ():
         wrote()
     return result
@@ -88,11 +99,15 @@ def push_claimed(
     run: SyncRun | None,
     token: str,
     meter=None,
+    lane: str = BULK,
+    stop=None,
 ) -> recording.SyncResult:
     """Bring the claimed links' shop rows to the ledger and record every outcome.
 
     Never raises a shop failure: what stopped the pass is in the result's ``error``, after
-    everything done before it was recorded. ``meter`` (leases.Meter) counts live.
+    everything done before it was recorded. ``meter`` (leases.Meter) counts live; ``lane``
+    is the rate limiter's lane for these requests; ``stop`` ends the writes early (see
+    push_changes).
     """
     links = recording.load_links(claimed)
     try:
@@ -101,7 +116,7 @@ def push_claimed(
         failures.record_abort(integration, links, exc)
         return recording.SyncResult(error=exc)
     timer = batching.ExchangeTimer()
-    client = shop.client_for(integration, wrap_limiter=timer.wrap)
+    client = shop.client_for(integration, lane=lane, wrap_limiter=timer.wrap)
     if meter is not None:
         meter.track(client)
     try:
@@ -111,22 +126,50 @@ def push_claimed(
             failures.record_abort(integration, links, exc)
             return recording.SyncResult(requests=client.requests_sent, error=exc)
         plan = plan_changes(targets_of(links), desired, read)
-        push = write_changes(
-            client,
-            plan.changes,
-            integration=integration,
-            timer=timer,
-            wrote=meter.wrote if meter else None,
-        )
-        verify_writes(client, push)
-        push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
+        moved_early = recording.settle_in_sync(claimed, plan, token=token) if plan.changes else None
+        push = _write_planned(client, plan, claimed, integration, run, token, timer, meter, stop)
         requests = client.requests_sent
     finally:
         client.close()
+    return _record(integration, links, claimed, plan, push, run, token, requests, moved_early)
+
+
+def _record(integration, links, claimed, plan, push, run, token, requests, moved_early):
+    """Record the pass (recording.record_push), and a shop-wide failure on the links it left."""
     outcome = recording.record_push(
-        integration, links, claimed, plan, push, run=run, token=token, requests=requests
+        integration,
+        links,
+        claimed,
+        plan,
+        push,
+        run=run,
+        token=token,
+        requests=requests,
+        moved_early=moved_early,
     )
     if push.aborted is not None:
         untouched = [link for link in links if link.pk in set(push.untouched)]
         failures.record_abort(integration, untouched, push.aborted)
     return outcome
+
+
+def _write_planned(client, plan, claimed, integration, run, token, timer, meter, stop):
+    """Write a pass's planned changes and check them (the links in sync were let go already,
+    so a drain for a document booked meanwhile does not wait for these writes to end).
+
+    A full sync's chunk writes what it planned at its read; a link whose mark moved since (a
+    document booked meanwhile) goes to the drain on its way instead (hand-over).
+    """
+    hand_over = outbox.release_if_moved(integration, claimed, token=token) if run else None
+    push = write_changes(
+        client,
+        plan.changes,
+        integration=integration,
+        timer=timer,
+        wrote=meter.wrote if meter else None,
+        stop=stop,
+        hand_over=hand_over,
+    )
+    verify_writes(client, push)
+    push.uncertain = uncertain_links(plan.changes, client.uncertain_rows)
+    return push

@@ -26,7 +26,7 @@ logger = logging.getLogger("integrations.sync")
 CAUSE_MAX = 255
 
 
-COUNTS = ("processed", "changed", "failed", "requests", "moved")
+COUNTS = ("processed", "changed", "failed", "requests", "moved", "stopped", "held")
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,11 @@ class SyncResult:
     failed: int = 0  # links that ended failing or broken
     requests: int = 0  # HTTP requests sent
     moved: int = 0  # links written whose mark moved meanwhile (still dirty)
-    # Links this pass is finished with: in sync, written, or failed for the drain to retry.
-    # The others (not reached, or hit by a temporary failure) need another attempt.
+    stopped: int = 0  # links left untouched because the run was cancelled meanwhile
+    held: int = 0  # due links left to a drain (a chunk's), or held by another task (a drain's)
+    # Links this pass is finished with: in sync, written, handed over to a drain, or failed
+    # for the drain to retry. The others (not reached, or hit by a temporary failure) need
+    # another attempt.
     settled: frozenset[int] = frozenset()
     error: PrestaShopError | None = None  # the shop failure that stopped the pass, if any
     batch_size: int = 0  # rows per multi-row write in force at the end; 0: none was sent
@@ -63,12 +66,31 @@ def load_links(claimed: dict[int, int]) -> list[ProductLink]:
     )
 
 
-def record_push(integration, links, claimed, plan, push, *, run, token, requests) -> SyncResult:
-    """Store what a push pass learned and did; clear the marks of links now equal to the ledger."""
+def settle_in_sync(claimed: dict[int, int], plan, *, token: str) -> int:
+    """Clear and release now the claimed links the shop already matches; returns how many
+    moved meanwhile (they stay dirty: a drain must come for them)."""
+    in_sync = {pk: claimed[pk] for pk in plan.in_sync}
+    if not in_sync:
+        return 0
+    cleared = outbox.clear_if_unchanged(in_sync, token=token)
+    outbox.release(in_sync, token=token)
+    return len(in_sync) - cleared
+
+
+def record_push(
+    integration, links, claimed, plan, push, *, run, token, requests, moved_early=None
+) -> SyncResult:
+    """Store what a push pass learned and did; clear the marks of links now equal to the ledger.
+
+    ``moved_early`` is what settle_in_sync() returned when the in-sync links were settled
+    before the writes (None: they are cleared here).
+    """
     now = timezone.now()
     remember_rows(links, plan, push.written, now)
     unverified = set(push.unverified)
-    ok = [*plan.in_sync, *(pk for pk in push.written if pk not in unverified)]
+    ok = [pk for pk in push.written if pk not in unverified]
+    if moved_early is None:
+        ok = [*plan.in_sync, *ok]
     cleared = outbox.clear_if_unchanged({pk: claimed[pk] for pk in ok}, token=token)
     broken = {**plan.missing, **push.broken}
     temporary = {
@@ -87,9 +109,13 @@ def record_push(integration, links, claimed, plan, push, *, run, token, requests
         changed=len(push.written),
         failed=len(broken) + len(push.not_applied) + len(temporary),
         requests=requests,
-        moved=len(ok) - cleared,
+        moved=len(ok) - cleared + (moved_early or 0),
+        stopped=len(push.untouched) if push.aborted is None else 0,
+        held=len(push.handed_over),
         # Written rows not verified yet stay dirty: the drain reads them again, not the chunk.
-        settled=frozenset([*plan.in_sync, *push.written, *broken, *push.not_applied]),
+        settled=frozenset(
+            [*plan.in_sync, *push.written, *broken, *push.not_applied, *push.handed_over]
+        ),
         error=push.error,
         batch_size=push.batch_size,
     )

@@ -4,7 +4,7 @@ A chunk whose lease expired lost its worker (leases.Lease stopped renewing it): 
 freed and it is queued again without a task id, so tasks.send_chunks sends it with a fresh one
 (the old message, if the broker ever hands it out again, finds the chunk no longer its own and
 does nothing). A chunk that lost its worker MAX_REQUEUES times is failed instead: something in
-it may be what kills the workers.
+it may be what kills the workers; one of a cancelled run is closed as cancelled.
 """
 
 import logging
@@ -29,8 +29,16 @@ def requeue_expired_chunks(*, now: datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     run_ids = []
+    cancelled = set(
+        SyncRun.objects.filter(status__in=SyncRun.ACTIVE, cancelled_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
     for chunk in runs.expired_chunks(now=now).only("pk", "run_id", "task_id", "requeues"):
         outbox.release_token(chunk.task_id)
+        if chunk.run_id in cancelled:  # its run was cancelled: it ends with what it did
+            runs.finish_chunk(chunk.pk, cancelled=True)
+            continue
         if chunk.requeues >= MAX_REQUEUES:
             runs.fail_chunk(chunk.pk, runs.lost_reason(chunk.requeues + 1))
             continue

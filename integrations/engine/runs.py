@@ -9,6 +9,7 @@ their workers is closed, not joined, when a new full sync is asked for.
 """
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -63,10 +64,14 @@ def start_full_sync(integration: Integration, *, trigger: str, user=None) -> Syn
     if reason:
         raise SyncRefused(reason)
     running = active_full_run(integration)
-    if running is not None:
-        if is_alive(running):
-            return running
+    if running is not None and not is_alive(running):
         close_dead_run(running)  # a run nobody works on is not joined: it ends, a new one starts
+    elif running is not None and running.cancelled_at is not None:
+        raise SyncRefused(
+            _("The previous sync run is being cancelled; start a new one when it has stopped.")
+        )
+    elif running is not None:
+        return running
     try:
         with transaction.atomic():
             run = _create_run(integration, trigger=trigger, user=user)
@@ -120,8 +125,10 @@ def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
     The attempt takes only the links no earlier attempt finished, and keeps what it finishes
     even when a shop failure stops it (the failure is the result's ``error``: the task retries
     or gives up). The chunk is closed once every link is done. A delivery of a chunk that is
-    closed, or now belongs to another task (sent again after its worker was lost), does
-    nothing. Any other exception fails the chunk with its reason, then goes on up.
+    closed or cancelled, or now belongs to another task (sent again after its worker was
+    lost), does nothing. Any other exception fails the chunk with its reason, then goes on up.
+    A chunk of a run cancelled meanwhile stops before its next write and is closed as
+    cancelled with what it did (a shop failure then ends it too, without a retry).
     """
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
     token = token or chunk.task_id or outbox.new_token()
@@ -131,32 +138,72 @@ def sync_chunk(chunk_id: int, *, token: str | None = None) -> SyncResult:
     if reason:
         fail_chunk(chunk_id, reason)
         return SyncResult()
+    result = _attempt(chunk, token)
+    cancelled = bool(result.stopped) or (
+        result.error is not None and cancel_requested(chunk.run_id)()
+    )
+    if cancelled:
+        result = replace(result, error=None)  # a cancelled run retries nothing
+    if result.error is None and SyncChunk.objects.filter(pk=chunk_id, task_id=token).exists():
+        # Unless the chunk was sent again meanwhile (a stalled worker).
+        finish_chunk(chunk_id, batch_size=result.batch_size, cancelled=cancelled)
+    return result
+
+
+def _attempt(chunk: SyncChunk, token: str) -> SyncResult:
+    """Sync the chunk's links not done yet under a lease, and keep what it finished.
+
+    Links a drain sent lately will write are left to it (counted ``held``, and done).
+    """
+    run, integration = chunk.run, chunk.run.integration
+    remaining = chunk.remaining_link_ids()
+    live = live_links(integration, remaining)
     lease = leases.Lease(token, chunk_id=chunk.pk, run_id=chunk.run_id)
     try:
         with lease:
             result = sync_links(
-                chunk.run.integration,
-                chunk.remaining_link_ids(),
-                run=chunk.run,
+                integration,
+                [pk for pk in remaining if pk not in live],
+                run=run,
                 token=token,
                 meter=lease.meter,
+                stop=cancel_requested(run.pk),
             )
     except Exception as exc:
         lease.flush()
-        fail_chunk(chunk_id, failures.describe_crash(exc))
+        fail_chunk(chunk.pk, failures.describe_crash(exc))
         raise
+    result = result + SyncResult(held=len(live), settled=frozenset(live))
     record_progress(chunk, lease, result, token=token)
-    if result.error is None and SyncChunk.objects.filter(pk=chunk_id, task_id=token).exists():
-        # Unless the chunk was sent again meanwhile (a stalled worker).
-        finish_chunk(chunk_id, batch_size=result.batch_size)
     return result
+
+
+def live_links(integration: Integration, link_ids) -> set[int]:
+    """The chunk's links a drain sent (or due) within the last minute will send: the chunk
+    leaves them to it, so a document booked as the chunk starts never waits for its writes.
+
+    Without such a drain (none sent lately: a broker outage, or the marks are old) the chunk
+    takes every link, as a full sync repairs everything.
+    """
+    if integration.mode != Integration.Mode.LOCAL_TO_PRESTA:
+        return set()  # no drain runs in the other modes
+    if not outbox.drain_sent_lately(integration):
+        return set()
+    due = outbox.due_links(integration).filter(pk__in=list(link_ids))
+    return set(due.values_list("pk", flat=True))
+
+
+def cancel_requested(run_id: int):
+    """A check a running chunk makes before each write: was its run cancelled?"""
+    return SyncRun.objects.filter(pk=run_id, cancelled_at__isnull=False).exists
 
 
 def begin_attempt(chunk: SyncChunk, token: str) -> bool:
     """Start an attempt if this delivery may run the chunk (by conditional UPDATE).
 
     It may when the chunk waits for it (queued, sent as this task or not sent yet) or is its
-    own (a retry, or the same task redelivered after its process died).
+    own (a retry, or the same task redelivered after its process died); a cancelled chunk is
+    neither.
     """
     now = timezone.now()
     mine = Q(status=SyncChunk.Status.QUEUED, task_id__in=["", token]) | Q(
@@ -202,10 +249,18 @@ def wait_for_retry(chunk_id: int, seconds: float, *, token: str, error) -> None:
     )
 
 
-def finish_chunk(chunk_id: int, *, batch_size: int = 0) -> None:
-    """Record a chunk whose every link is done; finish the run if it was the last one."""
+def finish_chunk(chunk_id: int, *, batch_size: int = 0, cancelled: bool = False) -> None:
+    """Record a chunk whose every link is done; finish the run if it was the last one.
+
+    ``cancelled``: the chunk stopped for its run's cancellation; it is closed as cancelled,
+    the links it did not get to left out of its processed count.
+    """
     chunk = SyncChunk.objects.select_related("run").get(pk=chunk_id)
     failed = ProductLink.objects.filter(pk__in=chunk.link_ids, state__in=FAILED_STATES).count()
+    if cancelled:
+        processed = len(chunk.link_ids) - len(chunk.remaining_link_ids())
+        _close_chunk(chunk, SyncChunk.Status.CANCELLED, processed, failed, "")
+        return
     _close_chunk(
         chunk, SyncChunk.Status.DONE, len(chunk.link_ids), failed, "", batch_size=batch_size
     )
@@ -244,7 +299,8 @@ def _close_chunk(chunk, status, processed, failed, error, *, batch_size=0) -> No
         SyncRun.objects.filter(pk=chunk.run_id).update(
             processed=F("processed") + processed,
             failed=F("failed") + failed,
-            chunks_done=F("chunks_done") + 1,
+            # A cancelled chunk did not run to its end: progress counts only those that did.
+            chunks_done=F("chunks_done") + int(status != SyncChunk.Status.CANCELLED),
             **run_fields,
         )
     finish_run_if_complete(chunk.run_id)
@@ -253,19 +309,18 @@ def _close_chunk(chunk, status, processed, failed, error, *, batch_size=0) -> No
 def finish_run_if_complete(run_id: int) -> None:
     """Give the run its final status once every chunk is closed (idempotent)."""
     run = SyncRun.objects.get(pk=run_id)
-    if run.chunks_done < run.chunks_total or not run.is_active:
+    if not run.is_active:
         return
-    failed_chunks = list(
-        run.chunks.filter(status=SyncChunk.Status.FAILED).values_list("error", flat=True)
-    )
-    if len(failed_chunks) == run.chunks_total:
-        status = SyncRun.Status.FAILED
-    elif failed_chunks or run.failed:
-        status = SyncRun.Status.DONE_WITH_ERRORS
+    if run.cancelled_at is not None:
+        if run.chunks.filter(status__in=SyncChunk.OPEN).exists():
+            return  # a chunk is still stopping
+        status, error = SyncRun.Status.CANCELLED, ""
+    elif run.chunks_done < run.chunks_total:
+        return
     else:
-        status = SyncRun.Status.DONE
+        status, error = _outcome(run)
     finished = SyncRun.objects.filter(pk=run_id, status__in=SyncRun.ACTIVE).update(
-        status=status, finished_at=timezone.now(), error=failed_chunks[0] if failed_chunks else ""
+        status=status, finished_at=timezone.now(), error=error
     )
     if finished:
         logger.info(
@@ -313,3 +368,54 @@ def close_dead_run(run: SyncRun) -> None:
         fail_chunk(chunk.pk, lost_reason(chunk.requeues + 1))
     finish_run_if_complete(run.pk)
     logger.warning("Integration inventory sync: run=%s had no live chunk; closed", run.pk)
+
+
+def _outcome(run: SyncRun) -> tuple[str, str]:
+    """The final status of a run whose chunks all ended, and its first chunk error."""
+    failed_chunks = list(
+        run.chunks.filter(status=SyncChunk.Status.FAILED).values_list("error", flat=True)
+    )
+    error = failed_chunks[0] if failed_chunks else ""
+    if len(failed_chunks) == run.chunks_total:
+        return SyncRun.Status.FAILED, error
+    if failed_chunks or run.failed:
+        return SyncRun.Status.DONE_WITH_ERRORS, error
+    return SyncRun.Status.DONE, error
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    dropped: int  # chunks that will not run (status cancelled)
+    stopping: int  # chunks still running: each stops before its next write
+    ended: bool  # the run is over now (no chunk was running)
+
+
+def cancel_run(run_id: int, *, user=None) -> Cancellation:
+    """Cancel a full run. Idempotent; raises SyncRefused for a run that already ended.
+
+    Its chunks not started are dropped; a running chunk stops before its next write. What
+    the run wrote stays recorded (log, counts, link states); the run ends "cancelled" once
+    no chunk runs. Messages of dropped chunks still in the broker are skipped by the worker.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            raise SyncRefused(_("Run #%(id)s has already ended.") % {"id": run.pk})
+        if run.cancelled_at is None:
+            run.cancelled_at, run.cancelled_by = now, user
+            run.save(update_fields=["cancelled_at", "cancelled_by"])
+        dropped = run.chunks.filter(status=SyncChunk.Status.QUEUED).update(
+            status=SyncChunk.Status.CANCELLED, finished_at=now
+        )
+    finish_run_if_complete(run_id)
+    stopping = run.chunks.filter(status=SyncChunk.Status.RUNNING).count()
+    logger.info(
+        "Integration inventory sync cancelled: run=%s integration=%s by=%s dropped=%s stopping=%s",
+        run.pk,
+        run.integration_id,
+        getattr(user, "pk", "-"),
+        dropped,
+        stopping,
+    )
+    return Cancellation(dropped=dropped, stopping=stopping, ended=not stopping)

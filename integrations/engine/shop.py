@@ -9,17 +9,22 @@ from django.utils import timezone
 from integrations.encryption import ApiKeyUnreadable
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopClient, RetryPolicy, ShopConfigError
+from integrations.ratelimit.policy import BULK
 from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
 
 
-def client_for(integration: Integration, *, wrap_limiter=None) -> PrestaShopClient:
+def client_for(
+    integration: Integration, *, lane: str = BULK, wrap_limiter=None
+) -> PrestaShopClient:
     """A client for this integration's shop, sharing the integration's one rate limiter
     (passed through `wrap_limiter(limiter)` when given, e.g. to time each exchange).
 
-    A stored key no configured encryption key opens stops the integration, as a refused key
-    does, and raises ApiKeyUnreadable (a ShopConfigError).
+    ``lane`` is the limiter's lane: LIVE for the drains that carry a stock change (served
+    first), BULK for full-sync chunks, pulls and reports. A stored key no configured
+    encryption key opens stops the integration, as a refused key does, and raises
+    ApiKeyUnreadable (a ShopConfigError).
     """
     from integrations.ratelimit import limiter_for  # the limiter module may load Redis
 
@@ -28,7 +33,7 @@ def client_for(integration: Integration, *, wrap_limiter=None) -> PrestaShopClie
     except ApiKeyUnreadable as error:
         halt(integration, error)
         raise
-    limiter = limiter_for(integration)
+    limiter = limiter_for(integration, lane=lane)
     return PrestaShopClient(
         integration.shop_url,
         key,
@@ -68,6 +73,17 @@ def shop_timeout() -> tuple[float, float]:
 def can_sync(integration: Integration) -> bool:
     """Whether the engine may talk to this shop now (active, not stopped by a config error)."""
     return integration.active and integration.halted_at is None
+
+
+def pushes(integration: Integration) -> bool:
+    """Whether a drain sends this integration's marks now (local -> shop, may sync)."""
+    return integration.mode == Integration.Mode.LOCAL_TO_PRESTA and can_sync(integration)
+
+
+def came_back(before: Integration | None, after: Integration) -> bool:
+    """Whether an edit (re-enabled, stop cleared, mode back to local -> shop) lets the marks
+    that waited meanwhile go out now: the caller drains them at once."""
+    return before is not None and not pushes(before) and pushes(after)
 
 
 def halt(integration: Integration, error: ShopConfigError) -> None:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0005_limiter_state"),
+        ("integrations", "0006_live"),
     ]
 
     operations = [

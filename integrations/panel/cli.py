@@ -157,8 +157,15 @@ def write_outcomes(out, runs: list[SyncRun]) -> None:
 
 
 def exit_for(runs: list[SyncRun]) -> None:
-    """CommandError (exit 1) if a run failed, exit 2 if one finished with errors."""
+    """CommandError (exit 1) if a run failed or was cancelled, exit 2 if one finished with
+    errors."""
     failed = [run for run in runs if run.status == SyncRun.Status.FAILED]
+    cancelled = [run for run in runs if run.status == SyncRun.Status.CANCELLED]
+    if cancelled and not failed:
+        raise CommandError(
+            _("The sync was cancelled: %(runs)s")
+            % {"runs": ", ".join(f"#{run.pk}" for run in cancelled)}
+        )
     if failed:
         errors = "; ".join(f"#{run.pk}: {run.error}" for run in failed)
         raise CommandError(_("The sync failed: %(errors)s") % {"errors": errors})

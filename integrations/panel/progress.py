@@ -42,7 +42,7 @@ def run_progress(run: SyncRun) -> Progress:
     return Progress(
         run_id=run.pk,
         status=run.status,
-        status_label=str(run.get_status_display()),
+        status_label=str(_("cancelling") if run.is_cancelling else run.get_status_display()),
         final=not run.is_active,
         total=run.total,
         processed=run.processed,

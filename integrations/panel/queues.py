@@ -7,8 +7,9 @@ workers are gone, and say so instead of hanging.
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from invsync.celery import app
+from invsync.celery import BULK_QUEUE, LIVE_QUEUE, app
 
 BROKER_TIMEOUT = 3.0
 INSPECT_TIMEOUT = 1.0
@@ -42,6 +43,17 @@ def check_broker(*, timeout: float = BROKER_TIMEOUT) -> None:
         ) from exc
 
 
+QUEUE_ROLES = {
+    LIVE_QUEUE: gettext_lazy("live: stock changes on their way to the shops"),
+    BULK_QUEUE: gettext_lazy("bulk: full-sync chunks and reads of the shops"),
+}
+
+
+def queue_role(name: str) -> str:
+    """What the queue carries, in the operator's words ("" for a queue of another app)."""
+    return str(QUEUE_ROLES.get(name, ""))
+
+
 def queue_names() -> list[str]:
     """The queues the project's workers consume (settings: task_queues)."""
     return [queue.name for queue in app.conf.task_queues or []] or [app.conf.task_default_queue]
@@ -69,7 +81,13 @@ def waiting_messages(queues: list[str] | None = None) -> dict[str, int | None]:
 class WorkerReport:
     answered: bool
     workers: dict[str, list[str]] = field(default_factory=dict)  # name -> running task names
+    queues: dict[str, list[str]] = field(default_factory=dict)  # name -> queues it consumes
     note: str = ""
+
+    def unserved(self) -> list[str]:
+        """The project's queues no answering worker consumes (their tasks wait forever)."""
+        served = {queue for names in self.queues.values() for queue in names}
+        return [name for name in queue_names() if name not in served]
 
 
 def workers(*, timeout: float = INSPECT_TIMEOUT) -> WorkerReport:
@@ -78,6 +96,7 @@ def workers(*, timeout: float = INSPECT_TIMEOUT) -> WorkerReport:
     try:
         pings = inspector.ping() or {}
         active = (inspector.active() or {}) if pings else {}
+        consumed = (inspector.active_queues() or {}) if pings else {}
     except Exception as exc:
         return WorkerReport(
             answered=False, note=_("Remote control failed: %(error)s") % {"error": exc}
@@ -85,6 +104,7 @@ def workers(*, timeout: float = INSPECT_TIMEOUT) -> WorkerReport:
     report = WorkerReport(answered=bool(pings))
     for name in sorted(pings):
         report.workers[name] = [task.get("name", "?") for task in active.get(name, [])]
+        report.queues[name] = [queue.get("name", "?") for queue in consumed.get(name, [])]
     if not pings and transport_name() == "filesystem":
         report.note = _(
             "The file broker reaches only workers on this machine that use the same broker "

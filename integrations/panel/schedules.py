@@ -24,8 +24,8 @@ from django.db import connections
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from integrations.models import Integration
+from invsync.celery import queue_of
 
-QUEUE = "integrations"
 DRAIN_NAME = "Integration inventory sync: periodic drain"
 NIGHTLY_NAME = "Integration inventory sync: nightly full sync"
 INTEGRATION_NAME = "Integration inventory sync: scheduled sync of integration {pk}"
@@ -81,12 +81,15 @@ def ensure_schedules(*, using: str = "default") -> ScheduleChanges:
             name=DRAIN_NAME,
             task=DRAIN_ALL_TASK,
             interval=every_minutes(1, using=using),
-            queue=QUEUE,
+            queue=queue_of(DRAIN_ALL_TASK),
         ).save(using=using)
         changes.created.append(DRAIN_NAME)
     if not tasks.filter(name=NIGHTLY_NAME).exists():
         PeriodicTask(
-            name=NIGHTLY_NAME, task=NIGHTLY_TASK, crontab=nightly_crontab(using=using), queue=QUEUE
+            name=NIGHTLY_NAME,
+            task=NIGHTLY_TASK,
+            crontab=nightly_crontab(using=using),
+            queue=queue_of(NIGHTLY_TASK),
         ).save(using=using)
         changes.created.append(NIGHTLY_NAME)
     for integration in Integration.objects.using(using).order_by("pk"):
@@ -100,11 +103,12 @@ def wanted_entry(integration: Integration) -> dict:
     """What the integration's entry should hold now, from its mode, interval and state."""
     pulls = integration.mode == Integration.Mode.PRESTASHOP_TO_LOCAL
     args = [integration.pk, "schedule"] if pulls else [integration.pk]
+    task = PULL_TASK if pulls else DRAIN_TASK
     return {
-        "task": PULL_TASK if pulls else DRAIN_TASK,
+        "task": task,
         "args": json.dumps(args),
         "enabled": integration.active and integration.mode != Integration.Mode.DISABLED,
-        "queue": QUEUE,
+        "queue": queue_of(task),
         "description": f"{integration.name}: {integration.get_mode_display()}",
     }
 

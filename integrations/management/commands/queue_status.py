@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from integrations.engine import pacing
 from integrations.models import Integration, SyncRun
 from integrations.panel import failed_tasks, queues
 from integrations.panel.progress import run_progress
@@ -38,7 +39,8 @@ class Command(BaseCommand):
         self.stdout.write(_("Tasks waiting per queue:"))
         for name, count in queues.waiting_messages().items():
             shown = _("unknown") if count is None else count
-            self.stdout.write(f"  {name}: {shown}")
+            role = queues.queue_role(name)
+            self.stdout.write(f"  {name}: {shown}" + (f" ({role})" if role else ""))
 
     def _write_workers(self, timeout: float) -> None:
         report = queues.workers(timeout=timeout)
@@ -50,7 +52,15 @@ class Command(BaseCommand):
             self.stdout.write(_("Workers:"))
         for name, running in report.workers.items():
             tasks = ", ".join(running) if running else _("idle")
-            self.stdout.write(f"  {name}: {tasks}")
+            consumed = ", ".join(report.queues.get(name, [])) or "?"
+            self.stdout.write(f"  {name}: {tasks}; " + _("queues: %(names)s") % {"names": consumed})
+        if report.answered:
+            for name in report.unserved():
+                self.stdout.write(
+                    "  "
+                    + _("No worker consumes the queue %(name)s: its tasks wait until one does.")
+                    % {"name": name}
+                )
         if report.note:
             self.stdout.write(f"  {report.note}")
 
@@ -112,4 +122,13 @@ class Command(BaseCommand):
                     "failed": run.failed,
                 }
                 + (f", ETA {progress.eta_label}" if progress.eta_label else "")
+            )
+            self.stdout.write(
+                "    "
+                + _("chunks: %(done)d of %(total)d done, %(in_flight)d sent to the queue")
+                % {
+                    "done": run.chunks_done,
+                    "total": run.chunks_total,
+                    "in_flight": pacing.in_flight(run.pk),
+                }
             )

@@ -1,8 +1,9 @@
 """manage.py sync_inventory: the old ``integrations:sync-inventory``, with estimate, report, wait.
 
-Exit codes: 0 started (or, with --wait, every run done); 1 (CommandError) a missing, inactive,
-disabled or stopped integration, an unreachable broker, or a run that failed; 2 a run that
-finished with errors (some links failed, the rest were synced).
+Exit codes: 0 started (or, with --wait, every run done; with --cancel, the runs cancelled);
+1 (CommandError) a missing, inactive, disabled or stopped integration, an unreachable broker,
+or a run that failed or was cancelled; 2 a run that finished with errors (some links failed,
+the rest were synced).
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +22,8 @@ from integrations.reasons import describe_failure
 class Command(BaseCommand):
     help = (
         "Start a full stock sync of every active integration (or of --integration ID). "
-        "--estimate and --dry-run only report; --wait follows the runs with a progress bar."
+        "--estimate and --dry-run only report; --wait follows the runs with a progress bar; "
+        "--cancel stops the running ones."
     )
 
     def add_arguments(self, parser):
@@ -38,6 +40,11 @@ class Command(BaseCommand):
             "--wait", action="store_true", help="follow the runs until they end (needs workers)"
         )
         parser.add_argument(
+            "--cancel",
+            action="store_true",
+            help="cancel the running full sync (of --integration ID, or every one running)",
+        )
+        parser.add_argument(
             "--poll-interval", type=float, default=1.0, help="seconds between progress reads"
         )
         parser.add_argument(
@@ -45,6 +52,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["cancel"]:
+            self._cancel(options["integration"])
+            return
         integrations = cli.chosen_integrations(
             options["integration"], allow_disabled=options["estimate"]
         )
@@ -74,6 +84,30 @@ class Command(BaseCommand):
         if refused:
             raise CommandError(_("Not started: %(reasons)s") % {"reasons": " ".join(refused)})
         cli.exit_for(finished)
+
+    def _cancel(self, integration_id: int | None) -> None:
+        running = SyncRun.objects.filter(
+            status__in=SyncRun.ACTIVE, kind__in=SyncRun.FULL_KINDS
+        ).select_related("integration")
+        if integration_id is not None:
+            running = running.filter(
+                integration=cli.one_integration(integration_id, allow_disabled=True)
+            )
+        if not running:
+            self.stdout.write(_("No full sync is running."))
+            return
+        for run in running.order_by("pk"):
+            outcome = runs.cancel_run(run.pk)
+            values = {"name": run.integration.name, "id": run.pk, "dropped": outcome.dropped}
+            if outcome.ended:
+                line = _("%(name)s: run #%(id)d cancelled, %(dropped)d chunks will not run.")
+            else:
+                values["stopping"] = outcome.stopping
+                line = _(
+                    "%(name)s: run #%(id)d is being cancelled, %(dropped)d chunks will not run, "
+                    "%(stopping)d stop before their next write."
+                )
+            self.stdout.write(line % values)
 
     def _report(self, integrations) -> None:
         for integration in integrations:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from integrations.engine.connection import check_connection
+from integrations import tasks
 from integrations.models import Integration
 from integrations.panel import cli
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         integration = self._integration(options["integration"])
-        check = check_connection(integration)
+        check = tasks.check_connection(integration)
         for line in check.lines:
             self.stdout.write(line)
         if not check.ok:
