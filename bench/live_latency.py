@@ -1,7 +1,7 @@
 """Live latency: how soon an approved document reaches the shop, idle and during a full sync.
 
     .venv/bin/python bench/live_latency.py                                  # a few minutes
-    .venv/bin/python bench/live_latency.py --products 1000 --documents 10   # quick check
+    .venv/bin/python bench/live_latency.py --products 6000 --documents 10   # quick check
 
 Real parts throughout: Celery workers as processes (the supervisord layout in small: one
 process on integrations_live alone, one on integrations_live then integrations), Redis as
@@ -42,7 +42,7 @@ WORKER_START_TIMEOUT = 90.0
 def parser() -> argparse.ArgumentParser:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--products", type=int, default=3000, help="linked products (default 3000)")
+    p.add_argument("--products", type=int, default=10000, help="linked products (default 10000)")
     p.add_argument("--documents", type=int, default=40, help="documents per phase (default 40)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between approvals (0.5)")
     p.add_argument("--drift", type=float, default=0.3, help="share the full sync writes (0.3)")
