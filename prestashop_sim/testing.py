@@ -278,10 +278,12 @@ def _items_file(items: list) -> str:
 
 @contextlib.contextmanager
 def run_simulator_process(*, timeout: float = 30.0, **options) -> Iterator[ProcessHandle]:
-    """Start `python -m prestashop_sim` and wait until it answers; stop it afterwards."""
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        simulator_command(**options), stdout=subprocess.PIPE, text=True
-    )
+    """Start `python -m prestashop_sim` and wait until it answers; stop it afterwards.
+
+    The catalogue file written for ``items=`` is removed when the simulator stops.
+    """
+    command = simulator_command(**options)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
     try:
         url, key = _read_banner(process, timeout)
         handle = ProcessHandle(process, url, key)
@@ -296,6 +298,9 @@ def run_simulator_process(*, timeout: float = 30.0, **options) -> Iterator[Proce
             process.wait()
         if process.stdout:
             process.stdout.close()
+        if "items" in options:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(command[command.index("--catalogue-file") + 1])
 
 
 def _read_banner(process: subprocess.Popen, timeout: float) -> tuple[str, str]:

@@ -154,3 +154,18 @@ def test_product_row_of_a_generated_product_is_the_sum_of_its_combinations():
         if combos:
             product_row = next(r for r in own if r["id_product_attribute"] == 0)
             assert product_row["quantity"] == sum(combos)
+
+
+def test_the_catalogue_file_written_for_items_goes_with_the_simulator():
+    import tempfile
+    from pathlib import Path
+
+    def files() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("prestashop-sim-*.json"))
+
+    before = files()
+    with run_simulator_process(items=generate(3)) as shop:
+        written = files() - before
+        assert len(shop.stock_rows()) >= 3
+    assert len(written) == 1
+    assert files() - before == set()
