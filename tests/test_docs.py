@@ -24,6 +24,7 @@ GUIDES = (
     "DOCKER_QUEUE_WORKERS.md",
     "QUEUE_COMMANDS.md",
     "INVENTORY_SYNC.md",
+    "SERVER_OPERATIONS.md",
 )
 MANAGE_PY = re.compile(r"manage\.py\s+([a-z][a-z0-9_]*)")
 CELERY = re.compile(r"(?:^|[\s/])celery\s+(.*)")
