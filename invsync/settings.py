@@ -224,6 +224,9 @@ INVSYNC_RATELIMIT_CONCURRENCY = env_int("INVSYNC_RATELIMIT_CONCURRENCY", 4, mini
 # The sync engine (integrations/), read at call time.
 # Days the sync log (one entry per write or failure) is kept before the periodic drain prunes it.
 INVSYNC_LOG_RETENTION_DAYS = env_int("INVSYNC_LOG_RETENTION_DAYS", 30, minimum=1)
+# Days a failed task stays listed (admin, manage.py sync_failed) unless retried or dismissed
+# before; kept in our own table, whatever Celery's result expiry deletes.
+INVSYNC_FAILED_TASK_RETENTION_DAYS = env_int("INVSYNC_FAILED_TASK_RETENTION_DAYS", 30, minimum=1)
 # Seconds a drain waits after a stock change commits: a burst of approvals becomes one write.
 INVSYNC_DRAIN_DELAY = env_float("INVSYNC_DRAIN_DELAY", 1.0, minimum=0.0)
 # Leases: a running chunk or drain renews its lease (its chunk row and its link claims) every
