@@ -170,7 +170,8 @@ CELERY_TASK_DEFAULT_QUEUE = "integrations"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The longest wait a Retry-After may ask of a retried sync task (seconds, default 15 minutes).
+# The longest wait a Retry-After may ask (seconds, default 15 minutes): of a retried sync task,
+# and of the rate limiter's pause after a 429 (one cap for both).
 INVSYNC_RETRY_AFTER_MAX = env_int("INVSYNC_RETRY_AFTER_MAX", 900, minimum=1)
 # Redis hands an unacknowledged task to another worker after this many seconds. It must not do
 # that to a task still running (or waiting for its retry countdown), so it outlasts both; a
