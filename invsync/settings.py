@@ -207,6 +207,9 @@ if INTEGRATIONS["prestashop"]["inventory_sync"]["mode"] not in {
 
 # Shared services for the sync engine (rate limiter); empty means in-process fallback.
 INVSYNC_REDIS_URL = env("INVSYNC_REDIS_URL", "")
+# Without INVSYNC_REDIS_URL each worker process has its own limiter, so a worker with several
+# processes (or a second worker) is refused at start unless this accepts the multiplied rate.
+INVSYNC_ALLOW_UNSHARED_LIMITER = env_bool("INVSYNC_ALLOW_UNSHARED_LIMITER", False)
 # The rate limiter (integrations/ratelimit). Requests that may start at once after a quiet
 # spell; 1 paces strictly evenly, which any leaky bucket (nginx limit_req) in front of a shop
 # accepts. Raise it only for a shop whose proxy allows that burst.
