@@ -169,6 +169,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "integrations"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
+# A worker stopped with SIGQUIT (supervisord's stopsignal, compose's stop_signal) lets its
+# running task go on for this many seconds, then hands it back to the broker at once (acks
+# late: another worker, or this one restarted, runs it again) instead of waiting up to the
+# time limit. It waits this long only when a task is running. 0 = hand back at once.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float(
+    "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 60.0, minimum=0.0
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The longest wait a Retry-After may ask (seconds, default 15 minutes): of a retried sync task,
 # and of the rate limiter's pause after a 429 (one cap for both).
