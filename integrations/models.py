@@ -7,10 +7,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import encryption
+from integrations.failure_models import FailedTask
 from integrations.order_models import OrderFeed, ShopOrder, ShopOrderState
 from warehouse.models import Product, Warehouse
 
 __all__ = [
+    "FailedTask",
     "Integration",
     "OrderFeed",
     "ProductLink",

@@ -174,8 +174,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "integrations"
 CELERY_TASK_TIME_LIMIT = read("CELERY_TASK_TIME_LIMIT")
 CELERY_TASK_SOFT_TIME_LIMIT = read("CELERY_TASK_SOFT_TIME_LIMIT")
+# A worker stopped with SIGQUIT (supervisord's stopsignal, compose's stop_signal) lets its
+# running task go on for this many seconds, then hands it back to the broker at once (acks
+# late: another worker, or this one restarted, runs it again) instead of waiting up to the
+# time limit. It waits this long only when a task is running. 0 = hand back at once.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = read("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The longest wait a Retry-After may ask of a retried sync task (seconds, default 15 minutes).
+# The longest wait a Retry-After may ask (seconds, default 15 minutes): of a retried sync task,
+# and of the rate limiter's pause after a 429 (one cap for both).
 INVSYNC_RETRY_AFTER_MAX = read("INVSYNC_RETRY_AFTER_MAX")
 # Redis hands an unacknowledged task to another worker after this many seconds. It must not do
 # that to a task still running (or waiting for its retry countdown), so it outlasts both; a
@@ -201,6 +207,9 @@ INTEGRATIONS = {
 
 # Shared services for the sync engine (rate limiter); empty means in-process fallback.
 INVSYNC_REDIS_URL = read("INVSYNC_REDIS_URL")
+# Without INVSYNC_REDIS_URL each worker process has its own limiter, so a worker with several
+# processes (or a second worker) is refused at start unless this accepts the multiplied rate.
+INVSYNC_ALLOW_UNSHARED_LIMITER = read("INVSYNC_ALLOW_UNSHARED_LIMITER")
 # The rate limiter (integrations/ratelimit). Requests that may start at once after a quiet
 # spell; 1 paces strictly evenly, which any leaky bucket (nginx limit_req) in front of a shop
 # accepts. Raise it only for a shop whose proxy allows that burst.
@@ -217,6 +226,9 @@ INVSYNC_RATELIMIT_CONCURRENCY = read("INVSYNC_RATELIMIT_CONCURRENCY")
 # The sync engine (integrations/), read at call time.
 # Days the sync log (one entry per write or failure) is kept before the periodic drain prunes it.
 INVSYNC_LOG_RETENTION_DAYS = read("INVSYNC_LOG_RETENTION_DAYS")
+# Days a failed task stays listed (admin, manage.py sync_failed) unless retried or dismissed
+# before; kept in our own table, whatever Celery's result expiry deletes.
+INVSYNC_FAILED_TASK_RETENTION_DAYS = read("INVSYNC_FAILED_TASK_RETENTION_DAYS")
 # Seconds a drain waits after a stock change commits: a burst of approvals becomes one write.
 INVSYNC_DRAIN_DELAY = read("INVSYNC_DRAIN_DELAY")
 # Leases: a running chunk or drain renews its lease (its chunk row and its link claims) every

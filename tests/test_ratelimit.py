@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from integrations.models import Integration
-from integrations.prestashop import PrestaShopClient, ShopTemporaryError
+from integrations.prestashop import PrestaShopClient, RateLimited, ShopTemporaryError
 from integrations.ratelimit import (
     LimiterTimeout,
     Limits,
@@ -26,8 +26,10 @@ from integrations.ratelimit import (
     Policy,
     RedisLimiter,
     limiter_for,
+    policy_from_settings,
     shared,
 )
+from integrations.tasks import next_retry
 from tests.fixtures.ratelimit import Configured, burst, drive, most_in_any_window
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,6 +182,18 @@ def test_a_429_pauses_every_worker_for_its_retry_after_and_halves_the_rate(make_
     assert attempt.wait == pytest.approx(30.0)
     assert worker_b.status().rate == 20
     assert worker_b.status().paused_for == pytest.approx(30.0)
+
+
+def test_a_retry_after_of_an_hour_pauses_the_limiter_and_the_task_only_up_to_the_one_cap(
+    make_limiter, settings
+):
+    settings.INVSYNC_RETRY_AFTER_MAX = 120  # INVSYNC_RETRY_AFTER_MAX: one cap for both
+    limiter = make_limiter(rate=40, max_pause=policy_from_settings().max_pause)
+
+    limiter.backoff(3600.0)
+
+    assert limiter.try_acquire().wait == pytest.approx(120.0)
+    assert next_retry(RateLimited("429", retry_after=3600), None) == (120.0, {"rate_limited": 1})
 
 
 def test_429s_arriving_during_the_pause_cut_the_rate_only_once(make_limiter):
