@@ -3,7 +3,6 @@
 import io
 
 import pytest
-import responses
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
@@ -35,7 +34,7 @@ from integrations.reasons import (
     details,
     failure_lines,
 )
-from tests.test_client_helpers import API, XML, client, error_xml
+from tests.test_client_helpers import XML, error_xml, stock_read_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -369,12 +368,9 @@ WIRE = [
 
 @pytest.mark.parametrize(("reply", "sentence"), WIRE)
 def test_a_stop_from_the_wire_gets_the_sentence_saying_what_to_check(rsps, reply, sentence):
-    rsps.add(responses.GET, API + "stock_availables", **reply)
+    error = stock_read_error(rsps, ShopConfigError, **reply)
 
-    with pytest.raises(ShopConfigError) as caught:
-        client().fetch_stock([7])
-
-    text = describe_failure(caught.value, key=KEY)
+    text = describe_failure(error, key=KEY)
     assert text.startswith(sentence)
     assert KEY not in text
 
