@@ -99,7 +99,12 @@ if read("DATABASE_TEST_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": read("DATABASE_TEST_NAME")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (web, worker, demo) share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # IMMEDIATE: a transaction takes the write lock when it begins, so one that read first
+    # (select_for_update is a no-op here) cannot meet another writer half-way, which SQLite
+    # answers at once with "database is locked" instead of waiting for the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=30, transaction_mode="IMMEDIATE"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
