@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.panel.banner.stopped_integrations",
             ],
             "libraries": {"invsync_admin": "invsync.templatetags.invsync_admin"},
         },
@@ -264,6 +265,35 @@ INVSYNC_ORDERS_MAX_AGE = env_float("INVSYNC_ORDERS_MAX_AGE", 5.0, minimum=0.0)
 # Chunk tasks of one full run in the broker at once (sent, not finished); each finished chunk
 # sends the next. The queue never holds a whole run, and a cancelled run stops quickly.
 INVSYNC_SYNC_CHUNKS_IN_FLIGHT = env_int("INVSYNC_SYNC_CHUNKS_IN_FLIGHT", 4, minimum=1)
+
+# Notifications (integrations/notify): a stop, a run ending with errors and a failure left
+# for INVSYNC_ALERT_FAILURE_AGE_MINUTES go to each integration's e-mails and webhook, checked
+# every minute by the periodic drain; INVSYNC_ALERT_EMAILS are told of every integration.
+INVSYNC_ALERT_EMAILS = env_list("INVSYNC_ALERT_EMAILS", "")
+INVSYNC_ALERT_FAILURE_AGE_MINUTES = env_int("INVSYNC_ALERT_FAILURE_AGE_MINUTES", 60, minimum=1)
+# Deliveries tried (once a minute) before a notification is given up as not delivered.
+INVSYNC_ALERT_ATTEMPTS = env_int("INVSYNC_ALERT_ATTEMPTS", 5, minimum=1)
+INVSYNC_ALERT_WEBHOOK_TIMEOUT = env_float("INVSYNC_ALERT_WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
+# The admin's public address (https://stany.example.pl): notifications link to the integration.
+INVSYNC_SITE_URL = env("INVSYNC_SITE_URL", "")
+# Django's mail settings. Without EMAIL_HOST mail is only written to the worker's log (the
+# console backend), so nothing tries an SMTP server that is not there.
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (port 587)
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587, minimum=1)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set only one of EMAIL_USE_TLS (port 587) and EMAIL_USE_SSL (465).")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "invsync@localhost")
 
 LOGGING = {
     "version": 1,
