@@ -3,7 +3,10 @@ addresses hear of a stop, a run ending with errors and a failure left for an hou
 by e-mail (Django's locmem backend here) and by a webhook (a local HTTP server)."""
 
 import json
+import os
 import ssl
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -330,3 +333,38 @@ def test_the_admin_refuses_a_malformed_notification_address(admin_client, make_i
     content = admin_client.post(url, data).content.decode()
 
     assert "Wprowadź poprawny adres email." in content
+
+
+def mail_settings(**env) -> subprocess.CompletedProcess:
+    """invsync.settings' mail values, imported in a fresh interpreter with this environment."""
+    code = (
+        "import json, invsync.settings as s; print(json.dumps([s.EMAIL_BACKEND, s.EMAIL_PORT, "
+        "s.EMAIL_USE_TLS, s.EMAIL_USE_SSL, s.EMAIL_HOST_PASSWORD]))"
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("EMAIL_")}
+    environment.update({"DEBUG": "0", "INVSYNC_INSECURE_DEV_KEY": "1", **env})
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=False
+    )
+
+
+def test_without_a_mail_server_mail_only_goes_to_the_log_and_with_one_over_starttls(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text("tajne\n")
+
+    bare = json.loads(mail_settings().stdout)
+    smtp = json.loads(
+        mail_settings(EMAIL_HOST="smtp.example.pl", EMAIL_HOST_PASSWORD_FILE=str(secret)).stdout
+    )
+    ssl_only = json.loads(mail_settings(EMAIL_HOST="smtp.example.pl", EMAIL_USE_SSL="1").stdout)
+
+    assert bare == ["django.core.mail.backends.console.EmailBackend", 587, True, False, ""]
+    assert smtp == ["django.core.mail.backends.smtp.EmailBackend", 587, True, False, "tajne"]
+    assert ssl_only[1:4] == [465, False, True]
+
+
+def test_starttls_and_ssl_together_are_refused_at_start():
+    done = mail_settings(EMAIL_USE_TLS="1", EMAIL_USE_SSL="1")
+
+    assert done.returncode != 0
+    assert "Set only one of EMAIL_USE_TLS (port 587) and EMAIL_USE_SSL (465)." in done.stderr
