@@ -120,14 +120,24 @@ def drain_all_task() -> dict:
         drain_task.delay(integration_id)
     for integration_id in orders.integrations_reading_orders():
         read_orders_task.delay(integration_id)
-    alerts_task.delay()  # on the bulk queue: a slow mail server never holds up a drain
+    send_alerts_check()
     return asdict(done)
+
+
+def send_alerts_check() -> None:
+    """Enqueue the minute's alerts check on the bulk queue (a slow mail server never holds up
+    a drain); a broker failure is logged, the next minute tries again. Never raises."""
+    try:
+        alerts_task.delay()
+    except Exception as error:
+        logger.warning("Could not enqueue the alerts check: %s", broker_failure(error))
 
 
 @shared_task(acks_late=True)
 def alerts_task() -> dict:
     """Record new stops, runs with errors and hour-old failures; send what waits (each once)."""
-    return {"new": events.collect(), "handled": delivery.send_pending()}
+    pruned = events.prune()
+    return {"new": events.collect(), "handled": delivery.send_pending(), "pruned": pruned}
 
 
 @shared_task(bind=True, acks_late=True)

@@ -368,3 +368,17 @@ def test_starttls_and_ssl_together_are_refused_at_start():
 
     assert done.returncode != 0
     assert "Set only one of EMAIL_USE_TLS (port 587) and EMAIL_USE_SSL (465)." in done.stderr
+
+
+def test_alerts_are_forgotten_after_the_log_retention_and_a_lasting_stop_told_again(
+    stopped_shop, mailoutbox, settings
+):
+    settings.INVSYNC_LOG_RETENTION_DAYS = 30
+    stopped_shop(STOPS[0].values[0])
+    tasks.alerts_task()
+    Alert.objects.update(created_at=timezone.now() - timedelta(days=31))
+
+    outcome = tasks.alerts_task()
+
+    assert (outcome["pruned"], outcome["new"]) == (1, 1)
+    assert len(mailoutbox) == 2

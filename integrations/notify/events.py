@@ -4,7 +4,10 @@
 - a run that ended with errors or failed (one per run, for runs that ended in the last day);
 - a failure left for an hour (INVSYNC_ALERT_FAILURE_AGE_MINUTES): a product link still failing
   since then (one per link and failure: a link that recovers and fails again is a new one), and
-  a failed task still in the failed-task list (one per task).
+  a failed task still in the failed-task list (one per task, for failures of the last week).
+
+Alerts are kept INVSYNC_LOG_RETENTION_DAYS, like the sync log: what is still wrong after that
+is told once more.
 """
 
 import json
@@ -42,6 +45,16 @@ def collect(*, now: datetime | None = None) -> int:
     ]
     Alert.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def prune(*, now: datetime | None = None) -> int:
+    """Forget alerts older than INVSYNC_LOG_RETENTION_DAYS that are done with (sent, given up,
+    nobody to tell); a stop or a failure still there then is told again, as a reminder."""
+    now = now or timezone.now()
+    done = (Alert.Status.SENT, Alert.Status.FAILED, Alert.Status.NO_RECIPIENTS)
+    limit = now - timedelta(days=settings.INVSYNC_LOG_RETENTION_DAYS)
+    deleted, _per_model = Alert.objects.filter(status__in=done, created_at__lt=limit).delete()
+    return deleted
 
 
 def stops():
