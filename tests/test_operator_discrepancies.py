@@ -107,6 +107,11 @@ def test_a_queued_report_page_shows_its_progress_and_a_second_press_joins_it(
         "0",
     )
     assert admin_client.get(url).url == report_page(report)  # GET: the latest report
+    page = admin_client.get(
+        reverse("admin:integrations_integration_change", args=[integration.pk])
+    ).content.decode()
+    assert f'<a href="{report_page(report)}">Raport nr {report.pk}</a>' in page
+    assert 'id="report-button"' in page
 
 
 def test_fix_button_syncs_just_the_differing_products(

@@ -300,6 +300,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             "can_test_connection": self.has_change_permission(request, integration),
             "estimate_text": describe_estimate(estimates.estimate(integration)),
             "active_run": runs.active_full_run(integration),
+            "last_report": integration.stock_reports.first(),
             "link_states": [
                 (label, states.get(value, 0)) for value, label in ProductLink.State.choices
             ],
