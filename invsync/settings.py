@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.panel.banner.stopped_integrations",
             ],
             "libraries": {"invsync_admin": "invsync.templatetags.invsync_admin"},
         },
@@ -274,6 +275,33 @@ INVSYNC_ORDERS_MAX_AGE = read("INVSYNC_ORDERS_MAX_AGE")
 # Chunk tasks of one full run in the broker at once (sent, not finished); each finished chunk
 # sends the next. The queue never holds a whole run, and a cancelled run stops quickly.
 INVSYNC_SYNC_CHUNKS_IN_FLIGHT = read("INVSYNC_SYNC_CHUNKS_IN_FLIGHT")
+
+# Notifications (integrations/notify): a stop, a run ending with errors and a failure left
+# for INVSYNC_ALERT_FAILURE_AGE_MINUTES go to each integration's e-mails and webhook, checked
+# every minute by the periodic drain; INVSYNC_ALERT_EMAILS are told of every integration.
+INVSYNC_ALERT_EMAILS = read("INVSYNC_ALERT_EMAILS")
+INVSYNC_ALERT_FAILURE_AGE_MINUTES = read("INVSYNC_ALERT_FAILURE_AGE_MINUTES")
+INVSYNC_ALERT_ATTEMPTS = read("INVSYNC_ALERT_ATTEMPTS")
+INVSYNC_ALERT_WEBHOOK_TIMEOUT = read("INVSYNC_ALERT_WEBHOOK_TIMEOUT")
+INVSYNC_SITE_URL = read("INVSYNC_SITE_URL")
+# Django's mail settings. Without EMAIL_HOST mail is only written to the worker's log (the
+# console backend), so nothing tries an SMTP server that is not there.
+EMAIL_HOST = read("EMAIL_HOST")
+EMAIL_BACKEND = read(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_USE_SSL = read("EMAIL_USE_SSL")  # TLS from the first byte (port 465)
+EMAIL_USE_TLS = read("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (port 587)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set only one of EMAIL_USE_TLS (port 587) and EMAIL_USE_SSL (465).")
+EMAIL_PORT = read("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587)
+EMAIL_HOST_USER = read("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = read("EMAIL_HOST_PASSWORD")
+EMAIL_TIMEOUT = read("EMAIL_TIMEOUT")
+DEFAULT_FROM_EMAIL = read("DEFAULT_FROM_EMAIL")
 
 LOGGING = {
     "version": 1,
