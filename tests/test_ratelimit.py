@@ -212,7 +212,7 @@ def test_without_retry_after_the_pause_is_short_and_doubles_while_the_429s_go_on
 def test_the_cut_rate_creeps_back_one_step_per_quiet_window(make_limiter):
     limiter = make_limiter(rate=100, window=60.0)
     clock = make_limiter.clock
-    drive(limiter, clock, 61.0)  # 98 of them within the last minute: the ceiling is 88
+    drive(limiter, clock, 61.0)  # 98 of them within the last minute: the ceiling is 93
 
     limiter.backoff(5.0)
     rates = [limiter.status().rate]
@@ -221,7 +221,7 @@ def test_the_cut_rate_creeps_back_one_step_per_quiet_window(make_limiter):
         rates.append(limiter.status().rate)
 
     # Halved to 50, then 10 % of the limit a window, up to the ceiling learned from the 429.
-    assert rates == [50, 50, 60, 70, 80, 88, 88]
+    assert rates == [50, 50, 60, 70, 80, 90, 93]
 
 
 def test_a_crashed_holders_slot_frees_itself_when_its_lease_expires(redis_url):

@@ -13,7 +13,15 @@ import redis
 from . import scripts
 from .learned import CeilingHook, Learned
 from .local import LocalLimiter
-from .policy import BULK, MAX_SLEEP, WAITER_GRACE, Limits, Policy, has_retry_after
+from .policy import (
+    BULK,
+    MAX_SLEEP,
+    PACE_SAMPLE,
+    WAITER_GRACE,
+    Limits,
+    Policy,
+    has_retry_after,
+)
 from .slots import Attempt, SlotLimiter, Status
 
 logger = logging.getLogger("integrations.ratelimit")
@@ -114,7 +122,7 @@ class RedisLimiter(SlotLimiter):
         args += [policy.floor(limits), policy.decrease, self._now()]
         args += [int(has_retry_after(retry_after)), policy.ceiling_margin]
         args += [_ms(policy.ceiling_ttl), _ms(recovery), _us(policy.max_pause)]
-        args.append(policy.least_share)
+        args += [policy.least_share, policy.measured_margin, PACE_SAMPLE]
         reply = self._seeded_call("backoff", ("pause", "aimd", "log", "ceiling"), args)
         if reply is None:
             self.fallback.backoff(retry_after)
