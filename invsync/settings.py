@@ -206,6 +206,9 @@ if INTEGRATIONS["prestashop"]["inventory_sync"]["mode"] not in {
 
 # Shared services for the sync engine (rate limiter); empty means in-process fallback.
 INVSYNC_REDIS_URL = env("INVSYNC_REDIS_URL", "")
+# Seconds one rate limiter call to Redis may take; a slower answer is taken as Redis being
+# down, and each process limits itself for a few seconds (the configured rate per process).
+INVSYNC_REDIS_TIMEOUT = env_float("INVSYNC_REDIS_TIMEOUT", 2.0, minimum=0.1)
 # The rate limiter (integrations/ratelimit). Requests that may start at once after a quiet
 # spell; 1 paces strictly evenly, which any leaky bucket (nginx limit_req) in front of a shop
 # accepts. Raise it only for a shop whose proxy allows that burst.

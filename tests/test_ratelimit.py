@@ -5,8 +5,10 @@ Most tests run against both implementations on a fake clock (tests/fixtures/rate
 assertions count granted slots and compare the waits the limiter reports.
 """
 
+import contextlib
 import functools
 import logging
+import socket
 import subprocess
 import sys
 import threading
@@ -388,6 +390,53 @@ def test_unreachable_redis_falls_back_to_in_process_limits_and_warns_once(
     warnings = [r.getMessage() for r in caplog.records if r.name == "integrations.ratelimit"]
     assert len(warnings) == 1
     assert "unreachable" in warnings[0]
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP server that takes connections and never answers: Redis too busy to reply."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    server.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_redis_answer_slower_than_the_timeout_switches_to_the_fallback_mid_run(
+    silent_redis, monkeypatch, caplog
+):
+    # Why a Redis test could fail on a loaded machine: one slow answer and the rest of the
+    # run is in-process, with a fresh budget. Tests give Redis 30 s (tests/settings.py).
+    monkeypatch.setattr(shared, "_down_until", {})
+    limiter = RedisLimiter(
+        uuid.uuid4().hex, lambda: Limits(3, 10), Policy(burst=3), url=silent_redis,
+        socket_timeout=0.2,
+    )  # fmt: skip
+
+    with caplog.at_level(logging.WARNING, logger="integrations.ratelimit"):
+        results = burst(limiter, 4)
+
+    assert [a.granted for a in results] == [True, True, True, False]  # the fallback's budget
+    assert shared.is_down(silent_redis)
+    assert "unreachable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_limiter_for_gives_redis_the_configured_timeout(settings, make_integration, redis_url):
+    settings.INVSYNC_REDIS_URL = redis_url
+    settings.INVSYNC_REDIS_TIMEOUT = 7.5
+
+    limiter = limiter_for(make_integration())
+
+    assert limiter.client.connection_pool.connection_kwargs["socket_timeout"] == 7.5
 
 
 def test_an_unknown_lane_is_refused_with_a_clear_error():
