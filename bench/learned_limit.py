@@ -178,7 +178,7 @@ def report_lines(args, database: str, outcomes: list[Outcome], mismatches: int) 
     for o in outcomes:
         bound = o.requests / args.shop_rate * 60.0
         lines.append(
-            f"{o.mode:<8} | {o.requests} requests ({o.reads} reads + {o.writes} writes) | "
+            f"{o.mode:<11} | {o.requests} requests ({o.reads} reads + {o.writes} writes) | "
             f"{o.seconds:.1f} s | bound {bound:.1f} s at {args.shop_rate}/min | "
             f"{o.seconds / bound:.2f}x the bound | 429s: {o.rate_limited} "
             f"({max(0, o.rate_limited - 1)} after the first)"
