@@ -426,6 +426,7 @@ def test_a_redis_answer_slower_than_the_timeout_switches_to_the_fallback_mid_run
 
     assert [a.granted for a in results] == [True, True, True, False]  # the fallback's budget
     assert shared.is_down(silent_redis)
+    assert shared.failed_calls(silent_redis) == 1  # then the fallback without asking again
     assert "unreachable" in caplog.text
 
 

@@ -213,11 +213,17 @@ def _ms(seconds: float) -> int:
 
 
 _down_until: dict[str, float] = {}
+_failures: dict[str, int] = {}
 
 
 def is_down(url: str) -> bool:
     """Whether limiters for this Redis use their in-process fallback now."""
     return _down_until.get(url, 0.0) > time.monotonic()
+
+
+def failed_calls(url: str) -> int:
+    """Calls to this Redis that failed in this process (each one meant the fallback)."""
+    return _failures.get(url, 0)
 
 
 def forget_outage(url: str) -> None:
@@ -226,6 +232,7 @@ def forget_outage(url: str) -> None:
 
 
 def _mark_down(url: str, exc: Exception) -> None:
+    _failures[url] = _failures.get(url, 0) + 1
     if url not in _down_until:  # warn once per outage, not once per request
         logger.warning(
             "Rate limiter: Redis at %s is unreachable (%s); each process now limits itself "
