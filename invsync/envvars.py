@@ -96,6 +96,7 @@ SECTIONS: tuple[tuple[str, tuple[Var, ...]], ...] = (
         Var("CELERY_WORKER_CONCURRENCY", INT, "2", "Processes in each `worker` container.", minimum=1, read_by=COMPOSE),
         Var("INVSYNC_REDIS_URL", URL, "", "Redis that every worker shares for each shop's rate limit.", default_doc="empty (a separate limit in each process)", example="redis://redis:6379/1", secret=True),
         Var("INVSYNC_ALLOW_UNSHARED_LIMITER", BOOL, "0", "1: several worker processes may start without INVSYNC_REDIS_URL (each keeps its own limit, so the shop may get that many times its rate)."),
+        Var("INVSYNC_REDIS_TIMEOUT", FLOAT, "2", "Seconds one rate limiter call to Redis may take; slower counts as Redis being down (each process then limits itself for a few seconds).", minimum=0.1),
         Var("INVSYNC_RATELIMIT_BURST", INT, "1", "Requests that may start at once after a quiet spell (1: strictly even pace).", minimum=1),
         Var("INVSYNC_RATELIMIT_LIVE_SHARE", FLOAT, "0.2", "Share of a shop's rate a full sync leaves free while live changes come in.", minimum=0.0, maximum=0.9),
         Var("INVSYNC_RATELIMIT_PROBE_MINUTES", INT, "60", "Minutes a rate ceiling learned from a 429 holds before it rises one small step.", minimum=1),

@@ -103,9 +103,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # IMMEDIATE: a transaction takes the write lock when it begins, so one that read first
     # (select_for_update is a no-op here) cannot meet another writer half-way, which SQLite
     # answers at once with "database is locked" instead of waiting for the timeout.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=30, transaction_mode="IMMEDIATE"
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=30, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -216,6 +214,9 @@ INVSYNC_REDIS_URL = read("INVSYNC_REDIS_URL")
 # Without INVSYNC_REDIS_URL each worker process has its own limiter, so a worker with several
 # processes (or a second worker) is refused at start unless this accepts the multiplied rate.
 INVSYNC_ALLOW_UNSHARED_LIMITER = read("INVSYNC_ALLOW_UNSHARED_LIMITER")
+# Seconds one rate limiter call to Redis may take; a slower answer is taken as Redis being
+# down, and each process limits itself for a few seconds (the configured rate per process).
+INVSYNC_REDIS_TIMEOUT = read("INVSYNC_REDIS_TIMEOUT")
 # The rate limiter (integrations/ratelimit). Requests that may start at once after a quiet
 # spell; 1 paces strictly evenly, which any leaky bucket (nginx limit_req) in front of a shop
 # accepts. Raise it only for a shop whose proxy allows that burst.

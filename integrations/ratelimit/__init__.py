@@ -100,7 +100,14 @@ def limiter_for(
     limits = limits_of(integration)
     if url:
         return RedisLimiter(
-            integration.pk, limits, policy, url=url, lane=lane, hook=hook, fallback_key=local_key
+            integration.pk,
+            limits,
+            policy,
+            url=url,
+            lane=lane,
+            hook=hook,
+            fallback_key=local_key,
+            socket_timeout=settings.INVSYNC_REDIS_TIMEOUT,
         )
     return LocalLimiter(local_key, limits, policy, lane=lane, hook=hook)
 
