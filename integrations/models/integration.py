@@ -8,10 +8,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import encryption
-from integrations.alert_models import Alert
-from integrations.failure_models import FailedTask
-from integrations.order_models import OrderFeed, ShopOrder, ShopOrderState
-from integrations.report_models import StockReport
+from integrations.models.alerts import Alert
+from integrations.models.failures import FailedTask
+from integrations.models.orders import OrderFeed, ShopOrder, ShopOrderState
+from integrations.models.reports import StockReport
 from warehouse.models import Product, Warehouse
 
 __all__ = [
