@@ -2,7 +2,8 @@
 
 task_failure fires once a task gives up: an error it does not retry, its retries spent, its
 time limit, or a worker lost without redelivery. Retries (Retry) do not fire it, so a row
-means someone has to look. The row outlives Celery's result expiry (see failure_models).
+means someone has to look. The row outlives Celery's result expiry (see
+integrations.models.failures).
 """
 
 import logging

@@ -3,7 +3,7 @@ retries or dismisses it, or until INVSYNC_FAILED_TASK_RETENTION_DAYS have passed
 
 Celery's own result rows (django-celery-results) expire after a day (``result_expires``) and
 ``celery.backend_cleanup`` deletes them every night; this table is ours, so a failure stays
-listed however Celery's result backend is set up. Imported by integrations.models.
+listed however Celery's result backend is set up. Re-exported by integrations.models.
 """
 
 from django.db import models

@@ -1,7 +1,7 @@
 """What the operators were told: one row per event (a stop, a run with errors, a failure left
 for an hour), so each is notified once, and whether the e-mail or webhook went out.
 
-Imported by integrations.models; the integration is referred to by name.
+Re-exported by integrations.models; the integration is referred to by name.
 """
 
 from django.db import models

@@ -1,7 +1,7 @@
 """The shop's orders as the integrations see them: the read cursor, the order states and
 their roles, and each order with the reservation it holds in the ledger.
 
-Imported by integrations.models (the app's models module); the integration is referred to by
+Re-exported by integrations.models (the package); the integration is referred to by
 name here so that this module imports nothing of the app.
 """
 

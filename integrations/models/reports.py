@@ -1,6 +1,6 @@
 """The discrepancy report as a stored background job: its progress, counts and findings.
 
-Imported by integrations.models; the integration is referred to by name so that this module
+Re-exported by integrations.models; the integration is referred to by name so that this module
 imports nothing of the app.
 """
 
