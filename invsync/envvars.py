@@ -89,7 +89,7 @@ SECTIONS: tuple[tuple[str, tuple[Var, ...]], ...] = (
     )),
     ("Celery and Redis", (
         Var("CELERY_BROKER_URL", URL, "filesystem://", "The task broker: redis://host:6379/0 or amqp://user:password@host:5672// in production.", default_doc="filesystem:// (files under INVSYNC_VAR_DIR/broker)", example="redis://redis:6379/0", secret=True),
-        Var("CELERY_RESULT_BACKEND", TEXT, "django-db", "Where task results (and so the failed tasks) are kept."),
+        Var("CELERY_RESULT_BACKEND", TEXT, "django-db", "Where Celery keeps task results (django-db: the database); the failed-task list is invsync's own table, whatever this says."),
         Var("CELERY_TASK_TIME_LIMIT", INT, "3600", "Seconds after which a running task's worker process is killed.", minimum=1),
         Var("CELERY_TASK_SOFT_TIME_LIMIT", INT, "3300", "Seconds after which a running task is interrupted by an error and fails.", minimum=1),
         Var("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", FLOAT, "60", "Seconds a stopping worker (SIGQUIT) lets its running task go on before handing it back to the broker.", minimum=0.0),

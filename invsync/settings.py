@@ -154,6 +154,7 @@ SECURE_PROXY_SSL_HEADER = (
 # server, and a worker in another process on the same machine sees them. Production sets
 # CELERY_BROKER_URL to Redis (redis://...) or RabbitMQ (amqp://...).
 CELERY_BROKER_URL = read("CELERY_BROKER_URL")
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+socket://", "sentinel://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -165,7 +166,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # The file broker polls its folder; 1 s (kombu's default) delays every task.
         "polling_interval": 0.1,
     }
-elif CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+elif CELERY_BROKER_URL.startswith(REDIS_SCHEMES):
     # A worker on both queues asks them in its -Q order (live first) instead of round robin:
     # a drain waiting in integrations_live is taken before any chunk in integrations.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
@@ -193,8 +194,9 @@ INVSYNC_RETRY_AFTER_MAX = read("INVSYNC_RETRY_AFTER_MAX")
 INVSYNC_BROKER_VISIBILITY_TIMEOUT = read(
     "INVSYNC_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + INVSYNC_RETRY_AFTER_MAX + 300
 )
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": INVSYNC_BROKER_VISIBILITY_TIMEOUT}
+if CELERY_BROKER_URL.startswith(REDIS_SCHEMES):
+    # Added to the options set above: replacing them would lose the live queue's priority.
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = INVSYNC_BROKER_VISIBILITY_TIMEOUT
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

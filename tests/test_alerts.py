@@ -123,7 +123,7 @@ def test_each_kind_of_stop_says_what_to_check_and_is_mailed_once(
     assert mail.to == ["szef@sklep.pl"]
     assert mail.subject == "invsync: Sklep: synchronizacja zatrzymana"
     assert f"Synchronizacja integracji Sklep została zatrzymana: {sentence}" in mail.body
-    assert "naciśnij „Test połączenia”" in mail.body
+    assert "naciśnij „Testuj połączenie”" in mail.body
     alert = Alert.objects.get()
     assert (alert.kind, alert.status, alert.recipients) == ("stop", "sent", "e-mail: szef@sklep.pl")
 

@@ -40,8 +40,8 @@ def test_the_connection_test_measures_what_the_shop_serves_and_uses_it(
     assert stored.concurrency_in_force == limits_of(stored)().concurrent == measured
     assert stock_reads(shop) >= MEASURE_READS
     assert (
-        f"Sklep obsłużył naraz {measured} odczytów: synchronizacja wysyła do {measured} "
-        "zapytań naraz (automatycznie)." in check.lines
+        f"Odczyty obsłużone przez sklep naraz: {measured}; tyle zapytań naraz wysyła "
+        "synchronizacja (automatycznie)." in check.lines
     )
 
 
@@ -58,8 +58,8 @@ def test_a_value_set_by_hand_stays_in_force_and_the_measurement_is_kept_beside_i
     assert measured in SERVED
     assert stored.concurrency_in_force == 6
     assert (
-        f"Sklep obsłużył naraz {measured} odczytów; obowiązuje nadal 6 ustawione dla tej "
-        "integracji." in check.lines
+        f"Odczyty obsłużone przez sklep naraz: {measured}; obowiązuje nadal limit ustawiony "
+        "dla tej integracji: 6." in check.lines
     )
 
 
@@ -101,4 +101,4 @@ def test_the_command_measures_too(simulator_factory, make_integration):
 
     measured = Integration.objects.get(pk=integration.pk).measured_concurrency
     assert measured in SERVED
-    assert f"Sklep obsłużył naraz {measured} odczytów" in out.getvalue()
+    assert f"Odczyty obsłużone przez sklep naraz: {measured}" in out.getvalue()

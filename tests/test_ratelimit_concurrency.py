@@ -1,15 +1,16 @@
 """Measuring how many requests a shop serves at once: a few parallel reads against the
 simulator, whose capacity queues what it cannot serve, as a PHP-FPM pool does."""
 
-from integrations.prestashop import PrestaShopClient
+from integrations.prestashop import PrestaShopClient, RetryPolicy
 from integrations.ratelimit import measure_concurrency
 
 
 def reader(shop):
-    """One stock read, on its own client (no limiter: the pace would serialise the reads)."""
+    """One stock read, on its own client, as the connection test reads: no limiter (its pace
+    would serialise the reads) and no retries (a 429 ends the measurement, not a wait)."""
 
     def read():
-        client = PrestaShopClient(shop.url, shop.key)
+        client = PrestaShopClient(shop.url, shop.key, retry=RetryPolicy.disabled())
         try:
             client.fetch_stock([7])
         finally:

@@ -51,10 +51,15 @@ def settings_in_a_process(**env) -> subprocess.CompletedProcess:
     )
 
 
-def test_redis_keeps_unacknowledged_tasks_longer_than_a_task_and_its_retry_can_take():
+def test_redis_asks_the_live_queue_first_and_keeps_unacknowledged_tasks_long_enough():
     done = settings_in_a_process(CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
     options, lease = json.loads(done.stdout)
-    assert options == {"visibility_timeout": 3600 + 900 + 300}
+    # Both options: the visibility timeout once replaced the queue order (round robin, so a
+    # drain waited behind chunks on a worker consuming both queues).
+    assert options == {
+        "queue_order_strategy": "priority",
+        "visibility_timeout": 3600 + 900 + 300,
+    }
     assert lease == 120
 
 
