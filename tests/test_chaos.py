@@ -71,6 +71,7 @@ def seed():
 
 @pytest.fixture
 def private_redis(tmp_path):
+    """A redis-server of this test's own: the test stops it (skips without the binary)."""
     server = PrivateRedis(tmp_path)
     server.start()
     yield server
