@@ -71,7 +71,9 @@ def build_ledger(rows: list[Sellable]) -> dict[str, int]:
     return ids
 
 
-def create_integration(shop, *, rate_limit: int, concurrency: int, chunk_size: int):
+def create_integration(
+    shop, *, rate_limit: int, concurrency: int, chunk_size: int, reserve_orders: bool = False
+):
     """An integration pointing at the simulator, with the shop's rate limit as its budget."""
     from integrations.models import Integration
 
@@ -83,7 +85,9 @@ def create_integration(shop, *, rate_limit: int, concurrency: int, chunk_size: i
         max_concurrent_requests=concurrency,
         chunk_size=chunk_size,
         mode=Integration.Mode.LOCAL_TO_PRESTA,
-        reserve_orders=False,  # the simulator started here takes no orders
+        # Off unless asked: reads the shop's orders before write passes (a simulator started
+        # with read_orders serves them, with no orders placed).
+        reserve_orders=reserve_orders,
     )
 
 

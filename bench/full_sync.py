@@ -57,6 +57,11 @@ def parser() -> argparse.ArgumentParser:
         help="share of shop products with 2-4 combinations (default 0.2)",
     )
     p.add_argument("--ps-version", default="8.1.7", help="PrestaShop version to emulate")
+    p.add_argument(
+        "--reserve-orders",
+        action="store_true",
+        help="the integration reserves stock for shop orders: orders read before write passes",
+    )
     p.add_argument("--seed", type=int, default=1, help="seed of catalogue and drift")
     p.add_argument("--save", type=Path, help="also write the report to this file")
     return p
@@ -95,6 +100,7 @@ def measure(args, database: str) -> list[str]:
         write_row_latency=args.write_row_latency,
         capacity=args.capacity or None,
         rate_limit=args.rate_limit or None,
+        read_orders=args.reserve_orders,
         seed=args.seed,
         timeout=120,
     ) as shop:
@@ -124,6 +130,7 @@ def prepare(shop, rows, args) -> report.Setup:
         rate_limit=args.rate_limit or 1_000_000,
         concurrency=args.capacity or args.workers,
         chunk_size=args.chunk_size,
+        reserve_orders=args.reserve_orders,
     )
     progress("linking SKUs to the shop's rows (link_products)")
     linked = link_products(integration)

@@ -17,17 +17,8 @@ from xml.sax.saxutils import escape
 import requests
 from defusedxml import ElementTree
 
-STOCK_FIELDS = (
-    "id",
-    "id_product",
-    "id_product_attribute",
-    "id_shop",
-    "id_shop_group",
-    "quantity",
-    "depends_on_stock",
-    "out_of_stock",
-    "location",
-)
+from integrations.prestashop.records import STOCK_FIELDS
+
 DEFAULT_RETRY_AFTER = 60.0
 
 

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 WINDOW = 60.0  # the simulator's rate window, seconds
+# What invsync reads of the shop's orders before a write pass when it reserves stock for them;
+# counted on a line of their own, apart from the stock requests of each way.
+ORDER_RESOURCES = ("orders", "order_details", "order_states", "configurations")
 LABELS = {
     "old": "old way, one product at a time",
     "off": "invsync, single-row writes",
     "auto": "invsync, multi-row writes",
 }
+SHORT = {"old": "old way", "off": "single-row", "auto": "multi-row"}
 SEPARATOR = " | "
 
 
@@ -80,18 +84,28 @@ def check_shop(shop, rows) -> int:
 
 
 def reads_and_writes(counts: dict) -> tuple[int, int]:
-    """(GET/HEAD requests, PUT/PATCH/POST requests) the shop served; the proxy's 429 answers
-    are counted apart (counts["rate_limited"])."""
+    """(GET/HEAD requests, PUT/PATCH/POST requests) of stock the shop served; the proxy's 429
+    answers (counts["rate_limited"]) and the order reads (order_reads) are counted apart."""
     reads = writes = 0
     for key, number in counts["by_request"].items():
-        method, _resource, status = key.split(" ")
-        if status == "429":
+        method, resource, status = key.split(" ")
+        if status == "429" or resource in ORDER_RESOURCES:
             continue
         if method in ("GET", "HEAD"):
             reads += number
         else:
             writes += number
     return reads, writes
+
+
+def order_reads(counts: dict) -> int:
+    """Reads of the shop's orders (orders, order_details, order_states, configurations)."""
+    total = 0
+    for key, number in counts["by_request"].items():
+        method, resource, status = key.split(" ")
+        if status != "429" and method in ("GET", "HEAD") and resource in ORDER_RESOURCES:
+            total += number
+    return total
 
 
 def window_floor(requests: float, rate_limit: int) -> float:
@@ -180,10 +194,23 @@ def lines(f: Facts) -> list[str]:
         *setup_lines(f),
         "",
         *(way_line(way, f.args) for way in (f.old, f.single, f.multi)),
+        orders_line(f),
         f"multi-row writes: {single.seconds / multi.seconds:.1f}x faster than single-row "
         f"writes ({single.requests / multi.requests:.1f}x fewer requests), "
         f"{old.seconds / multi.seconds:.0f}x faster than the old way",
     ]
+
+
+def orders_line(f: Facts) -> str:
+    """The order reads of each way, on their own line (not in the requests above)."""
+    state = "on" if f.args.reserve_orders else "off"
+    ways = ", ".join(
+        f"{SHORT[way.name]} {order_reads(way.counts)}" for way in (f.old, f.single, f.multi)
+    )
+    return (
+        f"order reads (reservations {state}; GET {', '.join(ORDER_RESOURCES)}; measured, "
+        f"not in the requests above): {ways}"
+    )
 
 
 def setup_lines(f: Facts) -> list[str]:

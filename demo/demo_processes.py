@@ -25,6 +25,8 @@ def child_env() -> dict[str, str]:
         "INVSYNC_VAR_DIR": str(settings.VAR_DIR),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "INVSYNC_REDIS_URL": settings.INVSYNC_REDIS_URL,
+        # One machine, one simulator: its workers may keep a limiter per process.
+        "INVSYNC_ALLOW_UNSHARED_LIMITER": "1",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -35,10 +35,19 @@ def check(address: str, host: str) -> int:
         connection.close()
 
 
+def setting(name: str, default: str) -> str:
+    """NAME_FILE's contents, else NAME, else the default (as invsync/env.py reads them)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    return os.environ.get(name, default)
+
+
 def main() -> int:
     """Exit 0 when the web process answers, 1 otherwise."""
-    address = os.environ.get("HEALTHCHECK_ADDRESS", "127.0.0.1:8000")
-    host = pick_host(os.environ.get("ALLOWED_HOSTS", "localhost"))
+    address = setting("HEALTHCHECK_ADDRESS", "127.0.0.1:8000")
+    host = pick_host(setting("ALLOWED_HOSTS", "localhost"))
     try:
         status = check(address, host)
     except OSError as exc:

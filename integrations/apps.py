@@ -7,7 +7,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self):
+        from celery.signals import task_failure
+
         from integrations import ratelimit
+        from integrations.failure_log import record_failure
         from integrations.limiter_state import ceiling_hook
         from integrations.panel import schedules
         from integrations.receivers import mark_links, mark_reserved, name_followers
@@ -17,4 +20,5 @@ class IntegrationsConfig(AppConfig):
         stock_followers.connect(name_followers, dispatch_uid="integrations.name_followers")
         reservations_changed.connect(mark_reserved, dispatch_uid="integrations.mark_reserved")
         ratelimit.use_ceiling_hooks(ceiling_hook)
+        task_failure.connect(record_failure, dispatch_uid="integrations.record_failure")
         schedules.connect_receivers(self)

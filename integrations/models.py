@@ -1,21 +1,28 @@
 """Shops, the links between ledger products and shop stock rows, sync runs and their audit."""
 
 from django.conf import settings
+from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations import encryption
+from integrations.alert_models import Alert
+from integrations.failure_models import FailedTask
 from integrations.order_models import OrderFeed, ShopOrder, ShopOrderState
+from integrations.report_models import StockReport
 from warehouse.models import Product, Warehouse
 
 __all__ = [
+    "Alert",
+    "FailedTask",
     "Integration",
     "OrderFeed",
     "ProductLink",
     "ShopOrder",
     "ShopOrderState",
+    "StockReport",
     "SyncChunk",
     "SyncLogEntry",
     "SyncRun",
@@ -38,6 +45,16 @@ def default_interval_minutes() -> int:
 
 def default_chunk_size() -> int:
     return _inventory_sync_defaults()["chunk_size"]
+
+
+def email_list(text: str) -> list[str]:
+    """The addresses in a field holding them one per line or comma-separated."""
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def validate_email_list(text: str) -> None:
+    for address in email_list(text):
+        validate_email(address)
 
 
 BATCH_START = 50  # rows per multi-row write a new integration starts with
@@ -154,6 +171,21 @@ class Integration(models.Model):
         help_text=_("Turn off only for a test shop with a self-signed certificate."),
     )
     active = models.BooleanField(_("active"), default=True)
+    # Who hears of a stop, a run ending with errors and a failure left for an hour
+    # (integrations.engine.alerts); INVSYNC_ALERT_EMAILS adds addresses for every integration.
+    notify_emails = models.TextField(
+        _("notification e-mails"),
+        blank=True,
+        validators=[validate_email_list],
+        help_text=_(
+            "Addresses told when the sync stops or fails, one per line or comma-separated."
+        ),
+    )
+    notify_webhook_url = models.URLField(
+        _("notification webhook"),
+        blank=True,
+        help_text=_("An address that receives the same notifications as a JSON POST."),
+    )
     shop_version = models.CharField(
         _("PrestaShop version"), max_length=20, blank=True, editable=False
     )

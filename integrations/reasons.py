@@ -126,7 +126,9 @@ _WITH_VALUES = {
 }
 _NOT_WEBSERVICE = gettext_noop(
     "The reply is not the shop webservice's (a maintenance page, a proxy error or a "
-    "cut-off reply); the sync will try again."
+    "cut-off reply); the sync will try again. If it lasts, open the shop URL followed by "
+    "/api/ in a browser: it should ask for a key, not show a page (check the maintenance "
+    "mode and what sits in front of the shop)."
 )
 _HOSTILE = gettext_noop(
     "The shop's reply has a form no webservice reply has (a DTD, or nesting too deep) and "

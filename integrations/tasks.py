@@ -32,12 +32,14 @@ from integrations.engine import (
     orders,
     pacing,
     periodic,
+    reports,
     resync,
     runs,
     shop,
 )
 from integrations.engine.recording import SyncResult
-from integrations.models import Integration, SyncChunk, SyncRun
+from integrations.models import Integration, StockReport, SyncChunk, SyncRun
+from integrations.notify import delivery, events
 from integrations.prestashop import PrestaShopError, RateLimited, ShopTemporaryError
 
 logger = logging.getLogger("integrations.sync")
@@ -118,7 +120,24 @@ def drain_all_task() -> dict:
         drain_task.delay(integration_id)
     for integration_id in orders.integrations_reading_orders():
         read_orders_task.delay(integration_id)
+    send_alerts_check()
     return asdict(done)
+
+
+def send_alerts_check() -> None:
+    """Enqueue the minute's alerts check on the bulk queue (a slow mail server never holds up
+    a drain); a broker failure is logged, the next minute tries again. Never raises."""
+    try:
+        alerts_task.delay()
+    except Exception as error:
+        logger.warning("Could not enqueue the alerts check: %s", broker_failure(error))
+
+
+@shared_task(acks_late=True)
+def alerts_task() -> dict:
+    """Record new stops, runs with errors and hour-old failures; send what waits (each once)."""
+    pruned = events.prune()
+    return {"new": events.collect(), "handled": delivery.send_pending(), "pruned": pruned}
 
 
 @shared_task(bind=True, acks_late=True)
@@ -223,6 +242,29 @@ def send_chunks(run_id: int) -> int:
             )
             return position
     return len(reserved)
+
+
+@shared_task(acks_late=True)
+def discrepancy_report_task(report_id: int) -> dict:
+    """The discrepancy report, on the bulk queue: reads the shop, writes nothing to it."""
+    report = reports.run_report(report_id)
+    return {"status": report.status, "checked": report.checked, "differing": report.differing}
+
+
+def start_discrepancy_report(integration: Integration, *, trigger: str, user=None) -> StockReport:
+    """Start the integration's discrepancy report (or join the one going); sent after commit."""
+    report, created = reports.start_report(integration, trigger=trigger, user=user)
+    if created:
+        transaction.on_commit(functools.partial(send_report, report.pk), robust=True)
+    return report
+
+
+def send_report(report_id: int) -> None:
+    """Enqueue the report's task; a broker that fails ends the report with the reason."""
+    try:
+        discrepancy_report_task.delay(report_id)
+    except Exception as error:
+        reports.fail_unsent(report_id, broker_failure(error))
 
 
 def check_connection(integration: Integration) -> connection.ConnectionCheck:

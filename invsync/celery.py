@@ -7,8 +7,10 @@ behind a full sync."""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
+
+from invsync import worker_checks
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invsync.settings")
 
@@ -26,6 +28,9 @@ app.conf.task_routes = {
     "integrations.*": {"queue": BULK_QUEUE},
 }
 app.autodiscover_tasks()
+# Without a shared limiter (INVSYNC_REDIS_URL) only one worker process may run.
+signals.worker_init.connect(worker_checks.refuse_many_processes, weak=False)
+signals.worker_ready.connect(worker_checks.refuse_other_nodes, weak=False)
 
 
 def queue_of(task_name: str) -> str:

@@ -8,12 +8,11 @@ columns (a date-only bound is midnight), orders with their associations/order_ro
 import dataclasses
 import re
 
-from prestashop_sim import render_json, render_xml
+from prestashop_sim import render, render_xml
 from prestashop_sim.errors import WsError
 from prestashop_sim.filters import Filter, mysql_number, mysql_text
 from prestashop_sim.order_resources import ORDER_RESOURCES, ORDER_ROW_FIELDS
 from prestashop_sim.params import ListQuery, parse_display, parse_list, php_int
-from prestashop_sim.reads import _shown_fields
 from prestashop_sim.records import text
 from prestashop_sim.resources import Resource
 
@@ -53,27 +52,18 @@ def get_list(ws, call, resource: Resource) -> bytes:
     except KeyError as error:  # date=1 offers date_add/date_upd on tables without them
         raise _unknown_column(error.args[0], "where") from None
     if query.schema:
-        if call.json:
-            return render_json.dumps({resource.singular: {f.name: "" for f in fields}})
-        return render_xml.schema(resource, fields, query.schema)
+        return render.schema(call, resource, fields, query.schema)
     store = ws.store
     with store.lock:
         entities = _select(store.orders, resource, query, call.ignore_filter)
         if query.display == "minimum":
             ids = [e.id for e in entities]
         else:
-            shown, with_assoc = _shown_fields(fields, query.display)
+            shown, with_assoc = render.shown_fields(fields, query.display)
             rows = [_record(store.orders, resource, e, shown, with_assoc) for e in entities]
     if query.display == "minimum":
-        if call.json:
-            return render_json.listing(resource, [{"id": i} for i in ids])
-        return render_xml.minimal_list(resource, ids, call.base)
-    if call.json:
-        ints = ws.config.json_ints
-        objs = [render_json.entity(shown, rec, ints=ints, assoc=assoc) for rec, assoc in rows]
-        return render_json.listing(resource, objs)
-    items = [_xml_entity(resource, shown, rec, assoc, call.base) for rec, assoc in rows]
-    return render_xml.full_list(resource, items)
+        return render.ids(call, resource, ids)
+    return render.rows(ws, call, resource, shown, rows, xml_entity=_xml_entity)
 
 
 def get_single(ws, call, resource: Resource, raw_id: str) -> bytes | None:
@@ -85,14 +75,9 @@ def get_single(ws, call, resource: Resource, raw_id: str) -> bytes | None:
         entity = store.orders.table(resource.name).get(php_int(raw_id))
         if entity is None:
             return None
-        shown, with_assoc = _shown_fields(fields, display or "full")
+        shown, with_assoc = render.shown_fields(fields, display or "full")
         record, assoc = _record(store.orders, resource, entity, shown, with_assoc)
-    if call.json:
-        obj = render_json.entity(shown, record, ints=ws.config.json_ints, assoc=assoc)
-        if "display" in call.params:
-            return render_json.listing(resource, [obj])
-        return render_json.single(resource, obj, strip_falsy=ws.config.modern)
-    return render_xml.document(_xml_entity(resource, shown, record, assoc, call.base))
+    return render.single(ws, call, resource, shown, record, assoc, xml_entity=_xml_entity)
 
 
 def _with_php_warnings(error: WsError, config) -> WsError:
@@ -118,7 +103,7 @@ def _record(book, resource: Resource, entity, shown, with_assoc: bool) -> tuple[
     return record, {"order_rows": rows}
 
 
-def _xml_entity(resource: Resource, shown, record: dict, assoc, base: str) -> str:
+def _xml_entity(resource: Resource, shown, record: dict, base: str, assoc) -> str:
     """render_xml.entity, with an order's <associations> before its closing tag."""
     xml = render_xml.entity(resource, shown, record, base)
     if assoc is None:

@@ -5,20 +5,7 @@ Kinds decide JSON types on PHP >= 8.1 through the values the entities hold: TYPE
 are Python ints (JSON numbers), TYPE_BOOL columns "0"/"1" strings, floats "0.000000" strings.
 """
 
-from prestashop_sim.resources import ID, Field, Resource
-
-
-def _ints(*names: str) -> tuple[Field, ...]:
-    return tuple(Field(n) for n in names)
-
-
-def _texts(*names: str, kind: str = "str") -> tuple[Field, ...]:
-    return tuple(Field(n, kind=kind) for n in names)
-
-
-def _flags(*names: str) -> tuple[Field, ...]:
-    return tuple(Field(n, kind="bool") for n in names)
-
+from prestashop_sim.resources import ID, Field, Resource, fields_of
 
 _TOTALS = (
     "total_discounts",
@@ -59,18 +46,16 @@ ORDERS = Resource(
         Field("delivery_number"),
         Field("delivery_date", kind="date"),
         Field("valid", kind="bool"),
-        Field("date_add", kind="date"),
-        Field("date_upd", kind="date"),
+        *fields_of("date", "date_add", "date_upd"),
         Field("shipping_number", kind="str", getter=True),
         Field("note", kind="str"),
-        *_ints("id_shop_group", "id_shop"),
-        *_texts("secure_key", "payment"),
-        Field("recyclable", kind="bool"),
-        Field("gift", kind="bool"),
+        *fields_of("int", "id_shop_group", "id_shop"),
+        *fields_of("str", "secure_key", "payment"),
+        *fields_of("bool", "recyclable", "gift"),
         Field("gift_message", kind="str"),
         Field("mobile_theme", kind="bool"),
-        *_texts(*_TOTALS, kind="decimal"),
-        *_ints("round_mode", "round_type"),
+        *fields_of("decimal", *_TOTALS),
+        *fields_of("int", "round_mode", "round_type"),
         Field("conversion_rate", kind="decimal"),
         Field("reference", kind="str"),
     ),
@@ -105,24 +90,26 @@ ORDER_DETAILS = Resource(
         Field("discount_quantity_applied"),
         Field("download_hash", kind="str"),
         Field("download_deadline", kind="date"),
-        *_ints("id_order_invoice", "id_warehouse", "id_shop", "id_customization"),
+        *fields_of("int", "id_order_invoice", "id_warehouse", "id_shop", "id_customization"),
         Field("product_name", kind="str"),
-        *_ints(
+        *fields_of(
+            "int",
             "product_quantity",
             "product_quantity_in_stock",
             "product_quantity_return",
             "product_quantity_refunded",
         ),
-        *_texts(
+        *fields_of(
+            "decimal",
             "product_price",
             "reduction_percent",
             "reduction_amount",
             "reduction_amount_tax_incl",
             "reduction_amount_tax_excl",
             "product_quantity_discount",
-            kind="decimal",
         ),
-        *_texts(
+        *fields_of(
+            "str",
             "product_ean13",
             "product_isbn",
             "product_upc",
@@ -131,10 +118,11 @@ ORDER_DETAILS = Resource(
             "product_supplier_reference",
         ),
         Field("product_weight", kind="decimal"),
-        *_ints("tax_computation_method", "id_tax_rules_group"),
-        *_texts("ecotax", "ecotax_tax_rate", kind="decimal"),
+        *fields_of("int", "tax_computation_method", "id_tax_rules_group"),
+        *fields_of("decimal", "ecotax", "ecotax_tax_rate"),
         Field("download_nb"),
-        *_texts(
+        *fields_of(
+            "decimal",
             "unit_price_tax_incl",
             "unit_price_tax_excl",
             "total_price_tax_incl",
@@ -144,7 +132,6 @@ ORDER_DETAILS = Resource(
             "purchase_supplier_price",
             "original_product_price",
             "original_wholesale_price",
-            kind="decimal",
         ),
     ),
 )
@@ -154,13 +141,12 @@ ORDER_STATES = Resource(
     class_name="OrderState",
     fields=(
         ID,
-        *_flags("unremovable", "delivery", "hidden", "send_email"),
+        *fields_of("bool", "unremovable", "delivery", "hidden", "send_email"),
         Field("module_name", kind="str"),
         Field("invoice", kind="bool"),
         Field("color", kind="str"),
-        *_flags("logable", "shipped", "paid", "pdf_delivery", "pdf_invoice", "deleted"),
-        Field("name", kind="lang"),
-        Field("template", kind="lang"),
+        *fields_of("bool", "logable", "shipped", "paid", "pdf_delivery", "pdf_invoice", "deleted"),
+        *fields_of("lang", "name", "template"),
     ),
 )
 ORDER_HISTORIES = Resource(
@@ -181,11 +167,9 @@ CONFIGURATIONS = Resource(
     class_name="Configuration",
     fields=(
         ID,
-        Field("value", kind="str"),
-        Field("name", kind="str"),
-        *_ints("id_shop_group", "id_shop"),
-        Field("date_add", kind="date"),
-        Field("date_upd", kind="date"),
+        *fields_of("str", "value", "name"),
+        *fields_of("int", "id_shop_group", "id_shop"),
+        *fields_of("date", "date_add", "date_upd"),
     ),
 )
 ORDER_RESOURCES = {

@@ -1,6 +1,6 @@
 """GET of the resource index, of lists and of single resources."""
 
-from prestashop_sim import render_json, render_xml
+from prestashop_sim import render, render_json, render_xml
 from prestashop_sim.errors import WsError
 from prestashop_sim.filters import mysql_number, mysql_text
 from prestashop_sim.params import ListQuery, parse_display, parse_list, php_int
@@ -22,16 +22,14 @@ def get_list(ws, call, resource: Resource) -> bytes:
     fields = resource.fields_for(modern=ws.config.modern)
     query = _parse_list(ws.config, resource, {f.name: f for f in fields}, call.params)
     if query.schema:
-        if call.json:
-            return render_json.dumps({resource.singular: {f.name: "" for f in fields}})
-        return render_xml.schema(resource, fields, query.schema)
+        return render.schema(call, resource, fields, query.schema)
     store = ws.store
     with store.lock:
         entities = _select(store, resource, query, call)
         if query.display == "minimum":
             ids = [e.id for e in entities]
         else:
-            shown, with_assoc = _shown_fields(fields, query.display)
+            shown, with_assoc = render.shown_fields(fields, query.display)
             rows = [
                 (
                     record_of(e, shown, store.languages),
@@ -42,15 +40,8 @@ def get_list(ws, call, resource: Resource) -> bytes:
                 for e in entities
             ]
     if query.display == "minimum":
-        if call.json:
-            return render_json.listing(resource, [{"id": i} for i in ids])
-        return render_xml.minimal_list(resource, ids, call.base)
-    if call.json:
-        ints = ws.config.json_ints
-        objs = [render_json.entity(shown, rec, ints=ints, assoc=assoc) for rec, assoc in rows]
-        return render_json.listing(resource, objs)
-    items = [render_xml.entity(resource, shown, rec, call.base, assoc) for rec, assoc in rows]
-    return render_xml.full_list(resource, items)
+        return render.ids(call, resource, ids)
+    return render.rows(ws, call, resource, shown, rows)
 
 
 def get_single(ws, call, resource: Resource, raw_id: str) -> bytes | None:
@@ -67,17 +58,12 @@ def get_single(ws, call, resource: Resource, raw_id: str) -> bytes | None:
         ):
             message = f"This StockAvailable ({entity.id}) does not exists on this shop"
             raise WsError(404, (131, message))
-        shown, with_assoc = _shown_fields(fields, display or "full")
+        shown, with_assoc = render.shown_fields(fields, display or "full")
         record = record_of(entity, shown, store.languages)
         assoc = (
             associations_of(resource, entity, store, call.context.shop_ids) if with_assoc else None
         )
-    if call.json:
-        obj = render_json.entity(shown, record, ints=ws.config.json_ints, assoc=assoc)
-        if "display" in call.params:
-            return render_json.listing(resource, [obj])
-        return render_json.single(resource, obj, strip_falsy=ws.config.modern)
-    return render_xml.document(render_xml.entity(resource, shown, record, call.base, assoc))
+    return render.single(ws, call, resource, shown, record, assoc)
 
 
 def _parse_list(config, resource: Resource, fields: dict, params: dict) -> ListQuery:
@@ -99,14 +85,6 @@ def _parse_list(config, resource: Resource, fields: dict, params: dict) -> ListQ
 
 _LIST_PARAMETER_CODES = frozenset(range(30, 40))
 _OFFSET_ON_BOOL = "Trying to access array offset on value of type bool"
-
-
-def _shown_fields(fields, display) -> tuple[tuple, bool]:
-    if display in ("full", "minimum"):
-        return fields, True
-    shown = tuple(f for f in fields if display.get(f.name, 0) is None)
-    with_assoc = any(sub is not None for sub in display.values())
-    return shown, with_assoc
 
 
 def _select(store, resource: Resource, query: ListQuery, call) -> list:

@@ -23,6 +23,11 @@ class Field:
         return self.kind in ("int", "bool")
 
 
+def fields_of(kind: str, *names: str) -> tuple[Field, ...]:
+    """Plain fields of one kind (no xlink, no validator), in the order named."""
+    return tuple(Field(name, kind=kind) for name in names)
+
+
 @dataclass(frozen=True)
 class Resource:
     """A webservice resource the simulator serves."""
@@ -75,19 +80,11 @@ PRODUCTS = Resource(
         Field("id_default_combination", xlink="combinations", getter=True),
         Field("id_tax_rules_group", xlink="tax_rule_groups"),
         Field("quantity", getter=True, writable=False),
-        Field("reference", kind="str"),
-        Field("supplier_reference", kind="str"),
-        Field("ean13", kind="str"),
-        Field("isbn", kind="str"),
-        Field("upc", kind="str"),
-        Field("mpn", kind="str"),
+        *fields_of("str", "reference", "supplier_reference", "ean13", "isbn", "upc", "mpn"),
         Field("price", kind="decimal"),
-        Field("active", kind="bool"),
-        Field("available_for_order", kind="bool"),
-        Field("date_add", kind="date"),
-        Field("date_upd", kind="date"),
-        Field("name", kind="lang"),
-        Field("link_rewrite", kind="lang"),
+        *fields_of("bool", "active", "available_for_order"),
+        *fields_of("date", "date_add", "date_upd"),
+        *fields_of("lang", "name", "link_rewrite"),
     ),
 )
 COMBINATIONS = Resource(
@@ -99,25 +96,14 @@ COMBINATIONS = Resource(
         ID,
         Field("id_product", xlink="products", required=True),
         Field("location", kind="str", only_legacy=True),
-        Field("ean13", kind="str"),
-        Field("isbn", kind="str"),
-        Field("upc", kind="str"),
-        Field("mpn", kind="str"),
+        *fields_of("str", "ean13", "isbn", "upc", "mpn"),
         Field("quantity", only_legacy=True),
-        Field("reference", kind="str"),
-        Field("supplier_reference", kind="str"),
-        Field("wholesale_price", kind="decimal"),
-        Field("price", kind="decimal"),
-        Field("ecotax", kind="decimal"),
-        Field("weight", kind="decimal"),
-        Field("unit_price_impact", kind="decimal"),
-        Field("minimal_quantity"),
-        Field("low_stock_threshold"),
-        Field("low_stock_alert", kind="bool"),
-        Field("default_on", kind="bool"),
+        *fields_of("str", "reference", "supplier_reference"),
+        *fields_of("decimal", "wholesale_price", "price", "ecotax", "weight", "unit_price_impact"),
+        *fields_of("int", "minimal_quantity", "low_stock_threshold"),
+        *fields_of("bool", "low_stock_alert", "default_on"),
         Field("available_date", kind="date"),
-        Field("available_now", kind="lang"),
-        Field("available_later", kind="lang"),
+        *fields_of("lang", "available_now", "available_later"),
     ),
 )
 SHOPS = Resource(
@@ -128,10 +114,8 @@ SHOPS = Resource(
         ID,
         Field("id_shop_group", xlink="shop_groups"),
         Field("id_category", xlink="categories"),
-        Field("active", kind="bool"),
-        Field("deleted", kind="bool"),
-        Field("name", kind="str"),
-        Field("theme_name", kind="str"),
+        *fields_of("bool", "active", "deleted"),
+        *fields_of("str", "name", "theme_name"),
     ),
 )
 SHOP_GROUPS = Resource(
@@ -140,11 +124,7 @@ SHOP_GROUPS = Resource(
     class_name="ShopGroup",
     fields=(
         ID,
-        Field("share_customer", kind="bool"),
-        Field("share_order", kind="bool"),
-        Field("share_stock", kind="bool"),
-        Field("active", kind="bool"),
-        Field("deleted", kind="bool"),
+        *fields_of("bool", "share_customer", "share_order", "share_stock", "active", "deleted"),
         Field("name", kind="str"),
     ),
 )

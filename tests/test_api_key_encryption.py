@@ -8,8 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from integrations import encryption
-from integrations.engine import drain
-from integrations.models import Integration
+from integrations.engine import drain, reports
+from integrations.models import Integration, StockReport
 from tests.test_admin_integration import change_url, form_data, messages_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -151,10 +151,12 @@ def test_the_discrepancy_report_with_an_unreadable_key_says_why(admin_client, ma
     lock_with_another_key(integration)
     url = reverse("admin:integrations_integration_discrepancies", args=[integration.pk])
 
-    response = admin_client.get(url)
+    admin_client.post(url)
+    report = reports.run_report(StockReport.objects.get(integration=integration).pk)
+    page = reverse("admin:integrations_stockreport_change", args=[report.pk])
 
-    assert response.status_code == 200
-    assert UNREADABLE in response.content.decode()
+    assert report.status == StockReport.Status.FAILED
+    assert UNREADABLE in admin_client.get(page).content.decode()
 
 
 def test_saving_with_an_unreadable_key_keeps_it_and_a_typed_key_replaces_it(

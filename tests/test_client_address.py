@@ -167,8 +167,8 @@ def test_the_access_check_without_rewriting_reads_the_xml_list_at_url_empty(rsps
 
     # The JSON root is an empty 500 on both forms (10, 121): the XML one is asked for.
     assert target_of(rsps.calls[0]) == load(120).target == "/webservice/dispatcher.php?url="
-    assert load(121).status == 500
-    assert load(121).response_body == b""
+    assert load(121).answer.status == 500
+    assert load(121).answer.body == b""
     assert (report.address_form, report.endpoint) == (DISPATCHER, DISPATCHER_URL)
     assert report.version == "8.1.2"
     assert report.problems == []

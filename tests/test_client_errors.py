@@ -31,6 +31,7 @@ from tests.test_client_helpers import (
     client,
     error_xml,
     stock,
+    stock_read_error,
     stock_xml,
 )
 
@@ -42,6 +43,7 @@ REFUSED = requests.exceptions.ConnectionError(
         NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused"),
     )
 )
+V0 = {"PSWS-Version": "0"}
 HTML_503 = (
     "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
     "<body><h1>Service Unavailable</h1><p>The server is temporarily busy.</p></body></html>"
@@ -76,40 +78,25 @@ HTML_503 = (
     ],
 )
 def test_a_refused_key_raises_config_error_naming_the_reason(rsps, codes, reason):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        body=error_xml(*codes),
-        status=401,
-        content_type=XML,
-        headers={"PSWS-Version": "0"},
-    )
+    reply = {"body": error_xml(*codes), "status": 401, "content_type": XML, "headers": V0}
 
-    with pytest.raises(ShopConfigError) as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(rsps, ShopConfigError, **reply)
 
-    assert str(caught.value).startswith(f"GET /api/stock_availables: {reason} (HTTP 401, code ")
-    assert caught.value.status == 401
-    assert caught.value.codes == [code for code, _ in codes]
+    assert str(error).startswith(f"GET /api/stock_availables: {reason} (HTTP 401, code ")
+    assert error.status == 401
+    assert error.codes == [code for code, _ in codes]
 
 
 def test_a_failed_reply_does_not_set_the_version(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        body=error_xml((21, "No permission")),
-        status=401,
-        content_type=XML,
-        headers={"PSWS-Version": "0"},
-    )
-    rsps.add(
-        responses.GET,
-        API,
-        body=error_xml((21, "No permission")),
-        status=401,
-        content_type=XML,
-        headers={"PSWS-Version": "0"},
-    )
+    for url in (API + "stock_availables", API):
+        rsps.add(
+            responses.GET,
+            url,
+            body=error_xml((21, "No permission")),
+            status=401,
+            content_type=XML,
+            headers=V0,
+        )
     shop = client()
 
     with pytest.raises(ShopConfigError):
@@ -120,16 +107,17 @@ def test_a_failed_reply_does_not_set_the_version(rsps):
 
 
 def test_a_key_not_allowed_on_the_shop_raises_config_error(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
+    body = error_xml((132, "No permission for this key on this shop"))
+
+    stock_read_error(
+        rsps,
+        ShopConfigError,
+        shop=client(shop_id=2),
+        match=r"not allowed on this shop \(multistore\)",
         status=403,
         content_type=XML,
-        body=error_xml((132, "No permission for this key on this shop")),
+        body=body,
     )
-
-    with pytest.raises(ShopConfigError, match=r"not allowed on this shop \(multistore\)"):
-        client(shop_id=2).fetch_stock([7])
 
 
 @pytest.mark.parametrize(
@@ -176,43 +164,30 @@ def test_a_key_not_allowed_on_the_shop_raises_config_error(rsps):
 def test_a_failed_stock_read_raises_the_error_type_for_what_comes_next(
     rsps, status, content_type, body, error, message
 ):
-    rsps.add(
-        responses.GET, API + "stock_availables", body=body, status=status, content_type=content_type
-    )
+    reply = {"body": body, "status": status, "content_type": content_type}
 
-    with pytest.raises(error, match=message):
-        client().fetch_stock([7])
+    stock_read_error(rsps, error, match=message, **reply)
 
 
 def test_an_html_503_page_raises_temporary_error_with_its_title(rsps):
-    rsps.add(
-        responses.GET, API + "stock_availables", body=HTML_503, status=503, content_type="text/html"
-    )
+    reply = {"body": HTML_503, "status": 503, "content_type": "text/html"}
 
-    with pytest.raises(ShopTemporaryError) as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(rsps, ShopTemporaryError, **reply)
 
-    assert type(caught.value) is ShopTemporaryError
-    assert str(caught.value) == (
+    assert type(error) is ShopTemporaryError
+    assert str(error) == (
         "GET /api/stock_availables: the shop failed (HTTP 503, '503 Service Unavailable')"
     )
-    assert caught.value.codes == []
+    assert error.codes == []
 
 
 def test_a_500_with_prestashop_errors_carries_codes_and_messages(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        status=500,
-        content_type=JSON,
-        body='{"errors":[{"code":46,"message":"Unable to save resource"}]}',
-    )
+    body = '{"errors":[{"code":46,"message":"Unable to save resource"}]}'
 
-    with pytest.raises(ShopTemporaryError) as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(rsps, ShopTemporaryError, status=500, content_type=JSON, body=body)
 
-    assert caught.value.codes == [46]
-    assert "(HTTP 500, code 46: Unable to save resource)" in str(caught.value)
+    assert error.codes == [46]
+    assert "(HTTP 500, code 46: Unable to save resource)" in str(error)
 
 
 def test_a_parameter_error_hidden_in_a_500_by_php_warnings_is_a_config_error(rsps):
@@ -220,27 +195,25 @@ def test_a_parameter_error_hidden_in_a_500_by_php_warnings_is_a_config_error(rsp
         (32, 'This filter does not exist. Did you mean: "id"?'),
         (8, "[PHP Notice #8] Trying to access array offset on value of type bool"),
     )
-    rsps.add(responses.GET, API + "stock_availables", body=body, status=500, content_type=XML)
 
-    with pytest.raises(ShopConfigError, match="rejected the request's parameters") as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(
+        rsps,
+        ShopConfigError,
+        match="rejected the request's parameters",
+        body=body,
+        status=500,
+        content_type=XML,
+    )
 
-    assert caught.value.codes == [32, 8]
+    assert error.codes == [32, 8]
 
 
 def test_a_404_page_on_a_list_means_a_wrong_shop_url(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        status=404,
-        content_type="text/html",
-        body="<html><head><title>404 Not Found</title></head></html>",
-    )
+    page = "<html><head><title>404 Not Found</title></head></html>"
 
-    with pytest.raises(ShopConfigError) as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(rsps, ShopConfigError, status=404, content_type="text/html", body=page)
 
-    assert str(caught.value) == (
+    assert str(error) == (
         "GET /api/stock_availables: no webservice at this address (check the shop URL) "
         "(HTTP 404, '404 Not Found')"
     )
@@ -260,72 +233,62 @@ def test_a_404_with_empty_body_on_a_row_raises_stock_row_not_found(rsps):
 
 
 def test_a_redirect_is_not_followed_and_names_the_new_address(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        status=301,
-        body="",
-        headers={"Location": "https://www.shop.example/api/stock_availables?x=1"},
-    )
+    location = "https://www.shop.example/api/stock_availables?x=1"
 
-    with pytest.raises(
+    stock_read_error(
+        rsps,
         ShopConfigError,
         match=r"redirects its webservice to "
         r"'https://www.shop.example/api/stock_availables'; use that address",
-    ):
-        client().fetch_stock([7])
+        status=301,
+        body="",
+        headers={"Location": location},
+    )
+
     assert len(rsps.calls) == 1
 
 
 def test_429_with_retry_after_seconds_backs_the_limiter_off_and_raises(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
+    limiter = RecordingLimiter()
+
+    error = stock_read_error(
+        rsps,
+        RateLimited,
+        shop=client(limiter=limiter),
         status=429,
         body="Too Many Requests",
         content_type="text/plain",
         headers={"Retry-After": "30"},
     )
-    limiter = RecordingLimiter()
 
-    with pytest.raises(RateLimited) as caught:
-        client(limiter=limiter).fetch_stock([7])
-
-    assert caught.value.retry_after == 30.0
+    assert error.retry_after == 30.0
     assert limiter.backoffs == [30.0]
-    assert str(caught.value) == (
+    assert str(error) == (
         "GET /api/stock_availables: the shop is rate limiting (HTTP 429, Retry-After 30 s)"
     )
-    assert isinstance(caught.value, ShopTemporaryError)
+    assert isinstance(error, ShopTemporaryError)
 
 
 def test_429_with_an_http_date_gives_the_seconds_until_then(rsps):
-    rsps.add(
-        responses.GET,
-        API + "stock_availables",
-        status=429,
-        body="",
-        headers={"Retry-After": "Fri, 31 Dec 2099 23:59:59 GMT"},
-    )
     limiter = RecordingLimiter()
+    until = {"Retry-After": "Fri, 31 Dec 2099 23:59:59 GMT"}
 
-    with pytest.raises(RateLimited) as caught:
-        client(limiter=limiter).fetch_stock([7])
+    error = stock_read_error(
+        rsps, RateLimited, shop=client(limiter=limiter), status=429, body="", headers=until
+    )
 
-    assert caught.value.retry_after > 365 * 24 * 3600  # decades ahead, whatever today is
-    assert limiter.backoffs == [caught.value.retry_after]
+    assert error.retry_after > 365 * 24 * 3600  # decades ahead, whatever today is
+    assert limiter.backoffs == [error.retry_after]
 
 
 def test_429_without_retry_after_reports_none(rsps):
-    rsps.add(responses.GET, API + "stock_availables", status=429, body="")
     limiter = RecordingLimiter()
 
-    with pytest.raises(RateLimited) as caught:
-        client(limiter=limiter).fetch_stock([7])
+    error = stock_read_error(rsps, RateLimited, shop=client(limiter=limiter), status=429, body="")
 
-    assert caught.value.retry_after is None
+    assert error.retry_after is None
     assert limiter.backoffs == [None]
-    assert "no Retry-After" in str(caught.value)
+    assert "no Retry-After" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -349,12 +312,13 @@ def test_retry_after_is_parsed_as_seconds_or_http_date(header, seconds):
 
 
 def test_a_read_timeout_raises_temporary_error(rsps):
-    rsps.add(responses.GET, API + "stock_availables", body=requests.exceptions.ReadTimeout("x"))
+    timeout = requests.exceptions.ReadTimeout("x")
 
-    with pytest.raises(ShopTemporaryError) as caught:
-        client(timeout=(3.0, 20.0)).fetch_stock([7])
+    error = stock_read_error(
+        rsps, ShopTemporaryError, shop=client(timeout=(3.0, 20.0)), body=timeout
+    )
 
-    assert str(caught.value) == (
+    assert str(error) == (
         "GET /api/stock_availables: the shop at shop.example did not answer in time "
         "(timeouts 3 s connect, 20 s read)"
     )
@@ -398,23 +362,18 @@ def test_a_read_timeout_raises_temporary_error(rsps):
 def test_a_reply_that_is_not_webservice_data_raises_unexpected_response(
     rsps, content_type, body, message
 ):
-    rsps.add(responses.GET, API + "stock_availables", body=body, content_type=content_type)
-
-    with pytest.raises(UnexpectedResponse, match=message):
-        client().fetch_stock([7])
+    stock_read_error(rsps, UnexpectedResponse, match=message, body=body, content_type=content_type)
 
 
 def test_php_output_before_the_xml_is_refused_and_quoted(rsps):
     junk = "Notice: Undefined index: id_lang in /var/www/modules/foo/foo.php on line 12 " * 3
     body = junk + stock_xml([stock(21, 7, 0, 5)])
-    rsps.add(
-        responses.GET, API + "stock_availables", body=body, content_type="application/javascript"
+
+    error = stock_read_error(
+        rsps, UnexpectedResponse, body=body, content_type="application/javascript"
     )
 
-    with pytest.raises(UnexpectedResponse) as caught:
-        client().fetch_stock([7])
-
-    message = str(caught.value)
+    message = str(error)
     assert message.startswith("the shop printed something before its reply")
     assert repr(junk.strip()[:80]) in message
 
@@ -514,35 +473,27 @@ def test_errors_survive_pickling_with_their_attributes():
     ],
 )
 def test_every_failed_reply_carries_its_kind(rsps, reply, error, kind):
-    rsps.add(responses.GET, API + "stock_availables", **reply)
+    raised = stock_read_error(rsps, error, **reply)
 
-    with pytest.raises(error) as caught:
-        client().fetch_stock([7])
-
-    assert type(caught.value) is error
-    assert caught.value.kind == kind
-    assert caught.value.attempts == 1
+    assert type(raised) is error
+    assert raised.kind == kind
+    assert raised.attempts == 1
 
 
 def test_a_redirect_carries_where_it_points_without_the_query_or_key(rsps):
     location = f"https://www.shop.example/api/stock_availables?ws_key={KEY}"
-    rsps.add(responses.GET, API + "stock_availables", status=308, headers={"Location": location})
 
-    with pytest.raises(ShopConfigError) as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(rsps, ShopConfigError, status=308, headers={"Location": location})
 
-    assert caught.value.kind == Failure.REDIRECT
-    assert caught.value.location == "https://www.shop.example/api/stock_availables"
+    assert error.kind == Failure.REDIRECT
+    assert error.location == "https://www.shop.example/api/stock_availables"
 
 
 @pytest.mark.parametrize(("status", "lost"), [(502, True), (504, True), (500, False), (503, False)])
 def test_only_a_gateway_error_loses_the_answer(rsps, status, lost):
-    rsps.add(responses.GET, API + "stock_availables", status=status, body="<title>x</title>")
+    error = stock_read_error(rsps, ShopTemporaryError, status=status, body="<title>x</title>")
 
-    with pytest.raises(ShopTemporaryError) as caught:
-        client().fetch_stock([7])
-
-    assert caught.value.answer_lost is lost
+    assert error.answer_lost is lost
 
 
 @pytest.mark.parametrize(
@@ -559,12 +510,9 @@ def test_only_a_gateway_error_loses_the_answer(rsps, status, lost):
 def test_a_failure_before_a_reply_says_whether_the_request_may_have_reached_the_shop(
     rsps, exception, kind, lost
 ):
-    rsps.add(responses.GET, API + "stock_availables", body=exception)
+    error = stock_read_error(rsps, PrestaShopError, body=exception)
 
-    with pytest.raises(PrestaShopError) as caught:
-        client().fetch_stock([7])
-
-    assert (caught.value.kind, caught.value.answer_lost) == (kind, lost)
+    assert (error.kind, error.answer_lost) == (kind, lost)
 
 
 def test_a_certificate_error_is_told_by_its_type_not_its_text(rsps):
@@ -572,12 +520,12 @@ def test_a_certificate_error_is_told_by_its_type_not_its_text(rsps):
     wrapped = requests.exceptions.SSLError(
         MaxRetryError(None, "/api/stock_availables", urllib3.exceptions.SSLError(verify))
     )
-    rsps.add(responses.GET, API + "stock_availables", body=wrapped)
 
-    with pytest.raises(ShopConfigError, match=r"TLS certificate of shop\.example") as caught:
-        client().fetch_stock([7])
+    error = stock_read_error(
+        rsps, ShopConfigError, match=r"TLS certificate of shop\.example", body=wrapped
+    )
 
-    assert caught.value.kind == Failure.TLS_CERTIFICATE
+    assert error.kind == Failure.TLS_CERTIFICATE
 
 
 def test_errors_keep_kind_and_attributes_through_pickling():

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 import responses
 
 from integrations.prestashop import NO_RETRIES, PrestaShopClient, RetryPolicy, StockRow
@@ -41,6 +42,14 @@ def client(**options) -> PrestaShopClient:
     """A client for SHOP; it does not retry unless given a `retry` policy."""
     options.setdefault("retry", NO_RETRIES)
     return PrestaShopClient(SHOP, KEY, **options)
+
+
+def stock_read_error(rsps, error, *, shop=None, match=None, **reply):
+    """The `error` a stock read raises when the shop gives `reply` (keywords of rsps.add)."""
+    rsps.add(responses.GET, API + "stock_availables", **reply)
+    with pytest.raises(error, match=match) as caught:
+        (shop or client()).fetch_stock([7])
+    return caught.value
 
 
 def retrying(sleeps: list[float], **options) -> RetryPolicy:

@@ -7,19 +7,13 @@ import pytest
 import responses
 
 from integrations.prestashop import OrderHead, OrderLine, UnexpectedResponse
-from tests.order_transcripts import FOLDER, load
+from tests.fixtures.transcripts import load
 from tests.test_client_helpers import API, client, query_of
-
-
-def recorded(number: int):
-    """The recorded response of transcript `number` (the one file with that number)."""
-    (path,) = FOLDER.glob(f"{number}-*.txt")
-    return load(path).response
 
 
 def serve(rsps, resource: str, number: int) -> None:
     """Answer GET /api/<resource> with transcript `number`'s body, status and headers."""
-    answer = recorded(number)
+    answer = load(number).answer
     headers = {k: v for k, v in answer.headers if k in ("PSWS-Version",)}
     rsps.add(
         responses.GET,

@@ -187,6 +187,18 @@ def test_a_429_without_retry_after_waits_the_policys_delay(rsps):
     assert sleeps == [20.0]
 
 
+def test_with_a_limiter_a_429_without_retry_after_waits_for_the_limiters_pause_alone(rsps):
+    add(rsps, limited(), OK)
+    limiter, sleeps = RecordingLimiter(), []
+
+    read = client(retry=retrying(sleeps, rate_limited_delay=20.0), limiter=limiter).fetch_stock([7])
+
+    assert read.requests == 2
+    assert sleeps == []  # no fixed 20 s on top of the pause every worker now keeps
+    assert limiter.backoffs == [None]
+    assert limiter.slots == 2  # the retry waited for its slot
+
+
 def test_a_retry_after_longer_than_the_cap_is_not_waited_for(rsps):
     add(rsps, limited(3600))
     limiter, sleeps = RecordingLimiter(), []

@@ -1,12 +1,13 @@
-"""manage.py sync_failed list | retry ID | retry all | flush (the old queue:failed family)."""
+"""manage.py sync_failed list | retry ID | retry all | dismiss ID | flush (the old queue:failed
+family)."""
 
 import io
 from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
-from django_celery_results.models import TaskResult
 
+from integrations.models import FailedTask
 from tests.test_operator_failed_tasks import queued_messages, store_failure
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -28,17 +29,17 @@ def test_list_shows_each_failure_with_its_id_task_arguments_and_error():
     line = out.splitlines()[0]
     assert line.split()[0] == str(row.pk)
     assert DRAIN in line
-    assert '"(4,)"' in line
+    assert "(4,)" in line
     assert line.endswith("RuntimeError: the shop failed (HTTP 503)")
 
 
 def test_list_shows_the_time_in_the_admins_time_zone_not_utc(settings):
     settings.TIME_ZONE = "Europe/Warsaw"
     row = store_failure(DRAIN, (4,))
-    TaskResult.objects.filter(pk=row.pk).update(date_done=datetime(2026, 1, 15, 11, 0, tzinfo=UTC))
+    FailedTask.objects.filter(pk=row.pk).update(failed_at=datetime(2026, 1, 15, 11, 0, tzinfo=UTC))
     summer = store_failure(DRAIN, (5,))
-    TaskResult.objects.filter(pk=summer.pk).update(
-        date_done=datetime(2026, 7, 15, 22, 30, tzinfo=UTC)
+    FailedTask.objects.filter(pk=summer.pk).update(
+        failed_at=datetime(2026, 7, 15, 22, 30, tzinfo=UTC)
     )
 
     lines = sync_failed("list").splitlines()
@@ -59,7 +60,7 @@ def test_retry_by_id_sends_that_task_again(redis_broker):
 
     assert out.startswith(f"Zadanie {row.pk} wysłano ponownie jako ")
     assert queued_messages(redis_broker) == [(DRAIN, "(4,)")]
-    assert list(TaskResult.objects.values_list("pk", flat=True)) == [other.pk]
+    assert list(FailedTask.objects.values_list("pk", flat=True)) == [other.pk]
 
 
 def test_retry_by_celery_task_id_works_too(redis_broker):
@@ -78,7 +79,7 @@ def test_retry_all_sends_every_failure_again(redis_broker):
 
     assert out.count("wysłano ponownie") == 2
     assert queued_messages(redis_broker) == [(DRAIN, "(1,)"), (DRAIN, "(2,)")]
-    assert TaskResult.objects.count() == 0
+    assert FailedTask.objects.count() == 0
 
 
 def test_retry_all_reports_the_failures_it_could_not_send(redis_broker):
@@ -89,7 +90,7 @@ def test_retry_all_reports_the_failures_it_could_not_send(redis_broker):
         sync_failed("retry", "all")
 
     assert queued_messages(redis_broker) == [(DRAIN, "(1,)")]
-    assert list(TaskResult.objects.values_list("pk", flat=True)) == [bad.pk]
+    assert list(FailedTask.objects.values_list("pk", flat=True)) == [bad.pk]
 
 
 def test_retry_of_an_unknown_id_is_a_clear_error(redis_broker):
@@ -103,7 +104,7 @@ def test_retry_with_the_broker_down_is_an_error_and_keeps_the_failure(broker_dow
     with pytest.raises(CommandError, match="jest nieosiągalny"):
         sync_failed("retry", str(row.pk))
 
-    assert TaskResult.objects.filter(pk=row.pk).exists()
+    assert FailedTask.objects.filter(pk=row.pk).exists()
 
 
 def test_flush_deletes_every_failure():
@@ -111,4 +112,20 @@ def test_flush_deletes_every_failure():
     store_failure(DRAIN, (2,))
 
     assert sync_failed("flush") == "Usunięto nieudanych zadań: 2.\n"
-    assert TaskResult.objects.count() == 0
+    assert FailedTask.objects.count() == 0
+
+
+def test_dismiss_forgets_one_failure_and_sends_nothing(redis_broker):
+    row = store_failure(DRAIN, (4,))
+    other = store_failure(DRAIN, (5,))
+
+    out = sync_failed("dismiss", row.task_id)
+
+    assert out == f"Zadanie {row.pk} odrzucono.\n"
+    assert queued_messages(redis_broker) == []
+    assert list(FailedTask.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+def test_dismiss_of_an_unknown_id_is_a_clear_error():
+    with pytest.raises(CommandError, match="Nie ma nieudanego zadania 999"):
+        sync_failed("dismiss", "999")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations import tasks
 from integrations.models import Integration, ProductLink, SyncChunk, SyncRun
-from tests.fixtures.integrations import _database_url, shop_writes
+from tests.fixtures.integrations import _database_url
 from tests.test_operator_failed_tasks import queued_messages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,28 +65,6 @@ def test_estimate_comes_from_the_throughput_of_recent_runs(three):
     out = run_command("--estimate", "--integration", str(first.pk))
 
     assert "szacowany czas: ok. 1 s (z ostatnich przebiegów)" in out
-
-
-@pytest.mark.django_db
-@pytest.mark.both_databases
-def test_dry_run_prints_the_discrepancy_report_and_writes_nothing(
-    shop, make_integration, make_product, warehouse, receive_stock, link_shop
-):
-    integration = make_integration(shop, name="Sklep")
-    product = make_product("DRY-1", name="Kubek")
-    receive_stock(warehouse, {product: 8})
-    link_shop(shop, integration, [product], quantity=3)
-    shop.reset_counters()
-
-    out = run_command("--dry-run", "--integration", str(integration.pk))
-
-    assert "Sklep: sprawdzono produktów: 1 (zapytań: 1), różnych: 1, brak w sklepie: 0." in out
-    assert "Niczego nie zapisano." in out
-    assert "DRY-1" in out
-    assert "Kubek" in out
-    assert out.splitlines()[-1].split()[-3:] == ["8", "3", "-5"]
-    assert shop_writes(shop) == 0
-    assert SyncRun.objects.count() == 0
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ def test_passing_test_prints_each_check_and_resumes_a_stopped_sync(shop, make_in
 
     lines = out.splitlines()
     assert lines[:2] == ["Sklep odpowiada (PrestaShop 8.1.7).", "Klucz API jest prawidłowy."]
-    assert "Test połączenia dla Sklep zakończył się powodzeniem." in out
+    assert "Sklep: test połączenia zakończył się powodzeniem." in out
     assert lines[-1] == "Zatrzymana synchronizacja tej integracji została wznowiona."
     assert Integration.objects.get(pk=integration.pk).halted_at is None
 
@@ -34,7 +34,7 @@ def test_a_key_without_write_permission_fails_with_the_reason(shop, make_integra
     integration = make_integration(shop, name="Sklep", api_key=shop.read_only_key)
     out = io.StringIO()
 
-    with pytest.raises(CommandError, match="Test połączenia dla Sklep nie powiódł się"):
+    with pytest.raises(CommandError, match="Sklep: test połączenia nie powiódł się"):
         call_command("test_connection", "--integration", str(integration.pk), stdout=out)
 
     assert "Klucz API nie może zmieniać stanów (PUT na stock_availables)." in out.getvalue()
@@ -43,7 +43,7 @@ def test_a_key_without_write_permission_fails_with_the_reason(shop, make_integra
 def test_the_only_integration_is_tested_without_the_option(shop, make_integration):
     make_integration(shop, name="Jedyny")
 
-    assert "Test połączenia dla Jedyny zakończył się powodzeniem." in run()
+    assert "Jedyny: test połączenia zakończył się powodzeniem." in run()
 
 
 def test_a_missing_integration_is_a_clear_error():

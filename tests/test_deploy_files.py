@@ -19,7 +19,7 @@ from django.core.management import get_commands
 from tests.services import require_service
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = {"web", "worker", "worker-live", "beat", "redis", "postgres", "flower"}
+SERVICES = {"web", "worker", "worker-live", "beat", "redis", "postgres", "flower", "proxy"}
 
 
 def read_env_example() -> dict[str, str]:
@@ -59,22 +59,27 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def compose_config(tmp_path_factory) -> dict:
-    """docker-compose.yml as `docker-compose config` resolves it with .env.example as .env."""
+def resolve_compose(workdir: Path, extra_env: str = "") -> dict:
+    """docker-compose.yml as `docker-compose config` resolves it with .env.example (plus
+    ``extra_env`` lines) as .env."""
     binary = shutil.which("docker-compose")
     require_service(
         binary is not None,
         "docker-compose is not installed (Debian: apt-get install -y docker-compose)",
     )
-    workdir = tmp_path_factory.mktemp("compose")
     shutil.copy(ROOT / "docker-compose.yml", workdir / "docker-compose.yml")
-    shutil.copy(ROOT / ".env.example", workdir / ".env")
+    (workdir / ".env").write_text((ROOT / ".env.example").read_text() + extra_env)
     result = subprocess.run(
         [binary, "config"], cwd=workdir, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def compose_config(tmp_path_factory) -> dict:
+    """docker-compose.yml as `docker-compose config` resolves it with .env.example as .env."""
+    return resolve_compose(tmp_path_factory.mktemp("compose"))
 
 
 def test_compose_config_has_every_service_each_with_a_health_check(compose_config):
@@ -86,7 +91,12 @@ def test_compose_config_has_every_service_each_with_a_health_check(compose_confi
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
     for name in ("worker", "worker-live"):
         assert "inspect ping -d celery@$$HOSTNAME" in services[name]["healthcheck"]["test"][1]
-    assert set(compose_config["volumes"]) == {"postgres-data", "redis-data"}
+    assert set(compose_config["volumes"]) == {
+        "postgres-data",
+        "redis-data",
+        "caddy-data",
+        "caddy-config",
+    }
 
 
 def worker_queues(command: list[str]) -> list[str]:
@@ -102,7 +112,10 @@ def test_compose_workers_take_live_work_first_and_one_takes_it_alone(compose_con
         assert command[:4] == ["celery", "-A", "invsync", "worker"]
         assert "--time-limit=3600" in command
         assert "--soft-time-limit=3300" in command
-        assert service["stop_grace_period"] == "1h"
+        # QUIT: the running task gets CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT (60 s), then goes
+        # back to the broker; Docker waits longer than that before it kills.
+        assert service["stop_signal"] == "SIGQUIT"
+        assert service["stop_grace_period"] == "2m"
         # --scale needs containers without a fixed name or host port.
         assert "container_name" not in service
         assert "ports" not in service
@@ -110,6 +123,53 @@ def test_compose_workers_take_live_work_first_and_one_takes_it_alone(compose_con
     assert "--concurrency=2" in worker["command"].split()
     assert worker_queues(live["command"].split()) == ["integrations_live"]
     assert live["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def published(service: dict) -> list[str]:
+    """A service's published ports as host_ip:host_port:container_port strings."""
+    return [
+        port
+        if isinstance(port, str)
+        else f"{port.get('host_ip', '0.0.0.0')}:{port['published']}:{port['target']}"  # noqa: S104
+        for port in service.get("ports", [])
+    ]
+
+
+def test_compose_publishes_the_admin_on_this_machine_only_unless_told(compose_config, tmp_path):
+    assert [p.split("/")[0] for p in published(compose_config["services"]["web"])] == [
+        "127.0.0.1:8000:8000"
+    ]
+    opened = resolve_compose(tmp_path, "WEB_BIND=0.0.0.0\n")
+    assert [p.split("/")[0] for p in published(opened["services"]["web"])] == ["0.0.0.0:8000:8000"]
+    # Only the optional proxy listens on every interface.
+    for name, service in compose_config["services"].items():
+        if name != "proxy":
+            assert all(p.startswith("127.0.0.1:") for p in published(service)), name
+
+
+def test_every_compose_service_rotates_its_log(compose_config):
+    for name, service in compose_config["services"].items():
+        logging = service["logging"]
+        assert logging["driver"] == "json-file", name
+        assert (logging["options"]["max-size"], logging["options"]["max-file"]) == ("10m", "5")
+
+
+def test_the_proxy_profile_puts_caddy_with_tls_in_front_of_the_admin(compose_config):
+    proxy = compose_config["services"]["proxy"]
+    assert proxy["profiles"] == ["proxy"]
+    assert proxy["image"].startswith("caddy:2")
+    assert any(
+        str(volume).endswith("/deploy/Caddyfile:/etc/caddy/Caddyfile:ro")
+        for volume in proxy["volumes"]
+    )
+    assert {p.split(":")[-1].split("/")[0] for p in published(proxy)} == {"80", "443"}
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "{$SITE_ADDRESS} {" in caddyfile
+    assert "reverse_proxy web:8000" in caddyfile
+    # gunicorn believes X-Forwarded-Proto from the proxy (and the in-container health check).
+    trusted = compose_config["services"]["web"]["environment"]["GUNICORN_FORWARDED_ALLOW_IPS"]
+    assert trusted.split(",") == ["127.0.0.1", "::1", "proxy"]
 
 
 def test_compose_starts_the_app_only_after_migrations_succeeded(compose_config):
@@ -152,10 +212,12 @@ def test_supervisord_runs_eight_workers_two_on_live_work_alone_all_may_finish_th
         assert command[command.index("-c") + 1] == "1"
         assert "--time-limit=3600" in command
         node_names.add(command[command.index("-n") + 1])
-        assert process.stopwaitsecs > 3600, name
-        assert process.stopsignal.name == "SIGTERM"
-        assert process.stopasgroup
+        # QUIT to the main process only: the pool process (and its task) is not killed by a
+        # signal to the group; the worker hands the task back after its soft shutdown.
+        assert process.stopsignal.name == "SIGQUIT"
+        assert not process.stopasgroup
         assert process.killasgroup
+        assert 60 < process.stopwaitsecs < 3600, name
         assert process.directory == str(tmp_path)
     assert len(node_names) == 8
     assert {"integrations_03@%h", "integrations_live_01@%h"} <= node_names
@@ -206,8 +268,9 @@ def test_the_placeholder_secret_key_of_env_example_is_refused(tmp_path):
 
 
 def test_env_example_names_every_variable_the_settings_read():
+    # The full agreement (defaults, values, the README's table) is tests/test_settings_table.py.
     source = (ROOT / "invsync" / "settings.py").read_text()
-    read = set(re.findall(r"\benv(?:_bool|_int|_float|_list)?\(\s*\"([A-Z0-9_]+)\"", source))
+    read = set(re.findall(r"\bread\(\s*\"([A-Z0-9_]+)\"", source))
     example = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^(?:# )?([A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"} <= read

@@ -24,6 +24,7 @@ GUIDES = (
     "DOCKER_QUEUE_WORKERS.md",
     "QUEUE_COMMANDS.md",
     "INVENTORY_SYNC.md",
+    "SERVER_OPERATIONS.md",
 )
 MANAGE_PY = re.compile(r"manage\.py\s+([a-z][a-z0-9_]*)")
 CELERY = re.compile(r"(?:^|[\s/])celery\s+(.*)")
@@ -140,17 +141,133 @@ def flags_in(tokens: list[str]) -> list[str]:
     return flags
 
 
-def test_docs_folder_holds_the_index_and_the_five_guides():
+def test_docs_folder_holds_the_index_and_the_guides():
     present = {path.name for path in DOCS.glob("*.md")}
 
     assert set(GUIDES) <= present, f"missing: {sorted(set(GUIDES) - present)}"
 
 
-def test_the_index_links_to_each_of_the_five_guides():
+def test_the_index_links_to_every_guide_in_the_folder():
     index = (DOCS / "README.md").read_text(encoding="utf-8")
     targets = {target.split("#", 1)[0] for target in LINK.findall(index)}
+    guides = {path.name for path in DOCS.glob("*.md")} - {"README.md"}
 
-    assert set(GUIDES) - {"README.md"} <= targets
+    assert guides <= targets, f"not in the index: {sorted(guides - targets)}"
+
+
+def test_the_index_names_a_guide_for_each_reader():
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    headings = {line.lstrip("#").strip() for line in index.splitlines() if line.startswith("###")}
+
+    assert {"Pracownik magazynu", "Administrator sklepu", "Administrator serwera"} <= headings
+
+
+def test_the_warehouse_guide_opens_with_the_shop_orders_warning():
+    guide = (DOCS / "INVENTORY_SYNC.md").read_text(encoding="utf-8")
+    sections = [line for line in guide.splitlines() if line.startswith("## ")]
+
+    assert sections[0] == "## Najważniejsze: zamówienia ze sklepu"
+    assert "każde zamówienie ze sklepu zaksięguj jako WZ" in guide
+
+
+# Polish the guides and the translations must not use (whole words, any case), with what to
+# write instead. "Drain" (harmless) and `celery purge` (destructive) get distinct words, so
+# neither is "opróżnianie".
+POLISH_MISTAKES = {
+    r"workerzy": "workery (a worker is a process, not a person)",
+    r"z wszystkich": "ze wszystkich",
+    r"test połączenia dla": "„<nazwa>: test połączenia …” (the name stays in the nominative)",
+    r"sklep\w* wielosklepow\w*": "instalacja wielosklepowa (multistore)",
+    r"self-signed": "samopodpisany",
+    r"periodic tasks": "Zadania okresowe",
+    r"opróżni\w*": "wysyłka zmian (drain) or kasowanie kolejki (celery purge)",
+    r"znalezienie": "nadwyżka",
+    r"szkoda": "uszkodzenie or likwidacja",
+}
+CATALOGUES = sorted(DOCS.parent.glob("*/locale/pl/LC_MESSAGES/django.po"))
+
+
+def translations(path: Path) -> str:
+    """The msgstr texts of a .po file, one per line (msgid lines left out)."""
+    found, in_msgstr = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgstr"):
+            in_msgstr = True
+            found.append(line.split(" ", 1)[1] if " " in line else "")
+        elif line.startswith('"') and in_msgstr:
+            found.append(line)
+        else:
+            in_msgstr = False
+    return "\n".join(found)
+
+
+def polish_texts() -> dict[str, str]:
+    texts = {f"docs/{name}": text for name, text in guide_texts().items()}
+    texts.update({str(path.relative_to(DOCS.parent)): translations(path) for path in CATALOGUES})
+    return texts
+
+
+def polish_mistakes(text: str) -> dict[str, str]:
+    """{what was found: what to write instead} for each known mistake in the text."""
+    found = {}
+    for wrong, right in POLISH_MISTAKES.items():
+        match = re.search(rf"(?<!\w){wrong}(?!\w)", text, flags=re.IGNORECASE)
+        if match:
+            found[match.group(0)] = right
+    return found
+
+
+@pytest.mark.parametrize("where", sorted(polish_texts()))
+def test_the_polish_avoids_known_mistakes(where):
+    assert polish_mistakes(polish_texts()[where]) == {}, where
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Wszyscy workerzy czekają", {"workerzy"}),
+        ("wszystkie workery czekają", set()),
+        ("przetworzone z wszystkich", {"z wszystkich"}),
+        ("gdy przeszkoda zniknie", set()),
+        ("w sklepie wielosklepowym", {"sklepie wielosklepowym"}),
+        ("w instalacji wielosklepowej", set()),
+        ("okresowe opróżnianie", {"opróżnianie"}),
+    ],
+)
+def test_the_polish_check_finds_whole_words(text, found):
+    assert set(polish_mistakes(text)) == found
+
+
+def test_the_catalogues_are_found():
+    assert len(CATALOGUES) == 3
+
+
+KIND_CODE = re.compile(r"\b(IN|OUT)\b(?! \((?:PW|RW)\))")
+# Where the bare codes are the subject: the kind column of a table, "IN i OUT to kody …".
+CODE_MENTIONS = re.compile(r"\*\*(?:IN|OUT)\*\*|IN i OUT")
+
+
+def test_in_and_out_are_named_with_their_polish_codes():
+    """IN is "IN (PW) przyjęcie wewnętrzne", OUT is "OUT (RW) rozchód wewnętrzny" in prose."""
+    bare = [
+        f"{name}:{number}"
+        for name, text in guide_texts().items()
+        for number, line in enumerate(text.splitlines(), start=1)
+        if KIND_CODE.search(CODE_MENTIONS.sub("", INLINE_CODE.sub("", line)))
+    ]
+
+    assert bare == []
+
+
+PENDING = re.compile(r"<!--\s*pending:(.*?)-->")
+
+
+def test_pending_markers_name_the_feature_they_wait_for():
+    markers = [m for text in guide_texts().values() for m in re.findall(r"<!--[^>]*pending", text)]
+    named = [m for text in guide_texts().values() for m in PENDING.findall(text)]
+
+    assert len(named) == len(markers)
+    assert all(len(description.strip()) > 10 for description in named)
 
 
 @pytest.mark.parametrize("usage", manage_py_names_anywhere(), ids=str)

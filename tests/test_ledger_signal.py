@@ -14,19 +14,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def heard():
-    """Every stock_changed the test sends, as (document number, product ids, warehouse ids)."""
-    calls = []
-
-    def receiver(sender, *, document, product_ids, warehouse_ids, **kwargs):
-        calls.append((document.number, product_ids, warehouse_ids))
-
-    stock_changed.connect(receiver, weak=False, dispatch_uid="test-heard")
-    yield calls
-    stock_changed.disconnect(dispatch_uid="test-heard")
-
-
 def test_approval_names_the_changed_products_and_warehouse(
     make_product, warehouse, make_document, admin_user, heard
 ):

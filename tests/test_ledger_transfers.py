@@ -8,7 +8,6 @@ from warehouse.bounds import MAX_QUANTITY
 from warehouse.exceptions import InsufficientStock, InvalidDocument, StockLimitExceeded
 from warehouse.models import StockLevel
 from warehouse.selectors import ledger_mismatches, stray_movements, unbalanced_transfers
-from warehouse.signals import stock_changed
 
 pytestmark = [
     pytest.mark.django_db,
@@ -35,18 +34,6 @@ def stocked(two, make_product, receive_stock):
     first, second = make_product("A-1"), make_product("B-2")
     receive_stock(two[0], {first: 10, second: 4})
     return first, second
-
-
-@pytest.fixture
-def heard():
-    calls = []
-
-    def receiver(sender, *, document, product_ids, warehouse_ids, **kwargs):
-        calls.append((document.number, product_ids, warehouse_ids))
-
-    stock_changed.connect(receiver, weak=False, dispatch_uid="test-transfer-heard")
-    yield calls
-    stock_changed.disconnect(dispatch_uid="test-transfer-heard")
 
 
 def test_a_transfer_moves_stock_out_of_one_warehouse_and_into_the_other(

@@ -1,4 +1,5 @@
-"""Failed tasks (django-celery-results FAILURE rows): parsing, retry, flush, the admin.
+"""Failed tasks (FailedTask rows written on Celery's task_failure): parsing, retry, dismiss,
+flush, retention, the admin; they outlive Celery's result cleanup.
 
 store_failure() and queued_messages() are shared with test_commands_sync_failed.py.
 """
@@ -6,37 +7,44 @@ store_failure() and queued_messages() are shared with test_commands_sync_failed.
 import base64
 import json
 import uuid
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from celery import states
-from celery.app.task import Context
+from celery.signals import task_failure
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
-from django_celery_results.models import TaskResult
+from django.utils import timezone
 
+from integrations.engine import periodic
+from integrations.models import FailedTask
 from integrations.panel import failed_tasks
-from invsync.celery import app
+
+CHANGELIST = "admin:integrations_failedtask_changelist"
 
 
-def store_failure(name: str, args=(), kwargs=None, *, error=None) -> TaskResult:
-    """A FAILURE row written by the real result backend (extended: name, args repr, kwargs)."""
+class FakeTask:
+    """What task_failure's sender offers a receiver: the task's name and its request."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.request = SimpleNamespace(hostname="worker@test")
+
+
+def store_failure(name: str, args=(), kwargs=None, *, error=None) -> FailedTask:
+    """A failure as a worker records it: Celery's task_failure signal, sent as the worker's
+    tracer sends it (the task, its id, the exception, the call's arguments)."""
     task_id = str(uuid.uuid4())
-    kwargs = kwargs or {}
-    request = Context(
-        id=task_id,
-        task=name,
+    task_failure.send(
+        sender=FakeTask(name),
+        task_id=task_id,
+        exception=error or RuntimeError("the shop failed (HTTP 503)"),
         args=tuple(args),
-        kwargs=kwargs,
-        argsrepr=repr(tuple(args)),
-        kwargsrepr=repr(kwargs),
-        hostname="worker@test",
-        children=[],
+        kwargs=kwargs or {},
+        traceback=None,
+        einfo="Traceback: ...",
     )
-    error = error or RuntimeError("the shop failed (HTTP 503)")
-    app.backend.store_result(
-        task_id, error, states.FAILURE, traceback="Traceback: ...", request=request
-    )
-    return TaskResult.objects.get(task_id=task_id)
+    return FailedTask.objects.get(task_id=task_id)
 
 
 def queued_messages(redis_url: str, queue: str | None = None) -> list[tuple[str, str]]:
@@ -71,10 +79,17 @@ def test_stored_arguments_are_read_back_as_the_task_was_called():
 @pytest.mark.both_databases
 @pytest.mark.parametrize(
     ("stored", "expected"),
-    [('"(5,)"', (5,)), ("[5]", (5,)), ("\"[5, 'admin']\"", (5, "admin")), ("", ()), (None, ())],
+    [
+        ("(5,)", (5,)),
+        ('"(5,)"', (5,)),
+        ("[5]", (5,)),
+        ("\"[5, 'admin']\"", (5, "admin")),
+        ("", ()),
+        (None, ()),
+    ],
 )
 def test_each_stored_argument_format_is_parsed_as_a_literal(stored, expected):
-    row = TaskResult(task_name=DRAIN, task_args=stored, task_kwargs='"{}"')
+    row = FailedTask(task_name=DRAIN, task_args=stored, task_kwargs="{}")
 
     assert failed_tasks.stored_call(row) == (DRAIN, expected, {})
 
@@ -84,7 +99,7 @@ def test_each_stored_argument_format_is_parsed_as_a_literal(stored, expected):
     "stored", ["\"__import__('os').system('true')\"", '"(1,"', '"{1: 2}"', "42"]
 )
 def test_arguments_that_are_not_plain_literals_are_refused_never_evaluated(stored):
-    row = TaskResult(task_name=DRAIN, task_args=stored, task_kwargs='"{}"')
+    row = FailedTask(task_name=DRAIN, task_args=stored, task_kwargs="{}")
 
     with pytest.raises(failed_tasks.RetryRefused, match="nie można odczytać"):
         failed_tasks.stored_call(row)
@@ -111,7 +126,7 @@ def test_retry_sends_the_same_call_to_the_queue_and_forgets_the_failure(redis_br
     new_id = failed_tasks.retry(row)
 
     assert queued_messages(redis_broker) == [(DRAIN, "(3,)")]
-    assert not TaskResult.objects.filter(pk=row.pk).exists()
+    assert not FailedTask.objects.filter(pk=row.pk).exists()
     assert new_id != row.task_id
 
 
@@ -125,26 +140,23 @@ def test_retry_many_sends_the_good_ones_and_reports_the_bad_one(redis_broker):
     assert [row_id for row_id, _ in outcome.retried] == [good_id]
     assert outcome.refused == [(bad.pk, "nieznane zadanie 'no.such.task'")]
     assert queued_messages(redis_broker) == [(DRAIN, "(3,)")]
-    assert TaskResult.objects.filter(pk=bad.pk).exists()
+    assert FailedTask.objects.filter(pk=bad.pk).exists()
 
 
 @pytest.mark.both_databases
 def test_flush_deletes_failures_only():
     store_failure(DRAIN, (1,))
     store_failure(DRAIN, (2,))
-    TaskResult.objects.create(task_id="ok-1", task_name=DRAIN, status="SUCCESS")
 
     assert failed_tasks.flush() == 2
-    assert list(TaskResult.objects.values_list("status", flat=True)) == ["SUCCESS"]
+    assert FailedTask.objects.count() == 0
 
 
 @pytest.mark.both_databases
 def test_admin_lists_failures_with_their_error(admin_client):
     store_failure(DRAIN, (3,))
 
-    content = admin_client.get(
-        reverse("admin:django_celery_results_taskresult_changelist"), {"status": "FAILURE"}
-    ).content.decode()
+    content = admin_client.get(reverse(CHANGELIST)).content.decode()
 
     assert "RuntimeError: the shop failed (HTTP 503)" in content
     assert "Ponów zaznaczone nieudane zadania" in content
@@ -154,7 +166,7 @@ def test_admin_retry_action_sends_the_task_again(admin_client, redis_broker):
     row = store_failure(DRAIN, (3,))
 
     response = admin_client.post(
-        reverse("admin:django_celery_results_taskresult_changelist"),
+        reverse(CHANGELIST),
         {"action": "retry_selected", "_selected_action": [row.pk]},
         follow=True,
     )
@@ -168,26 +180,54 @@ def test_admin_retry_action_needs_the_run_sync_permission(client):
     row = store_failure(DRAIN, (3,))
     user = User.objects.create_user("viewer", password="x", is_staff=True)
     user.user_permissions.add(
-        Permission.objects.get(codename="view_taskresult"),
-        Permission.objects.get(codename="delete_taskresult"),
+        Permission.objects.get(codename="view_failedtask"),
+        Permission.objects.get(codename="delete_failedtask"),
     )
     client.force_login(user)
-    url = reverse("admin:django_celery_results_taskresult_changelist")
+    url = reverse(CHANGELIST)
 
     page = client.get(url).content.decode()
     client.post(url, {"action": "retry_selected", "_selected_action": [row.pk]})
 
     assert "Ponów zaznaczone nieudane zadania" not in page
-    assert TaskResult.objects.filter(pk=row.pk).exists()
+    assert FailedTask.objects.filter(pk=row.pk).exists()
 
 
 @pytest.mark.both_databases
-def test_admin_delete_action_removes_the_failure(admin_client):
+def test_admin_dismiss_action_forgets_the_failure(admin_client):
     row = store_failure(DRAIN, (3,))
 
     admin_client.post(
-        reverse("admin:django_celery_results_taskresult_changelist"),
-        {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"},
+        reverse(CHANGELIST),
+        {"action": "dismiss_selected", "_selected_action": [row.pk]},
     )
 
-    assert not TaskResult.objects.filter(pk=row.pk).exists()
+    assert not FailedTask.objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.both_databases
+def test_failures_stay_until_the_retention_then_the_periodic_drain_prunes_them(settings):
+    settings.INVSYNC_FAILED_TASK_RETENTION_DAYS = 30
+    old = store_failure(DRAIN, (1,))
+    kept = store_failure(DRAIN, (2,))
+    FailedTask.objects.filter(pk=old.pk).update(failed_at=timezone.now() - timedelta(days=31))
+    FailedTask.objects.filter(pk=kept.pk).update(failed_at=timezone.now() - timedelta(days=29))
+
+    done = periodic.housekeeping()
+
+    assert done.pruned_failures == 1
+    assert list(failed_tasks.failures()) == [kept]
+
+
+@pytest.mark.both_databases
+def test_a_failure_recorded_twice_is_one_row_with_the_latest_error():
+    row = store_failure(DRAIN, (1,))
+    task_failure.send(
+        sender=FakeTask(DRAIN),
+        task_id=row.task_id,
+        exception=ValueError("again"),
+        args=(1,),
+        kwargs={},
+    )
+
+    assert [r.error for r in failed_tasks.failures()] == ["ValueError: again"]

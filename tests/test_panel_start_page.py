@@ -261,3 +261,46 @@ def test_the_start_page_costs_the_same_queries_for_more_shops_and_history(
 
     assert len(response.context["tiles"]) == 8
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def hold(warehouse, lines: dict, *, order_id: int) -> None:
+    from warehouse import reservations
+
+    reservations.hold(
+        channel="integration:1",
+        order_id=order_id,
+        warehouse=warehouse,
+        lines={product.pk: quantity for product, quantity in lines.items()},
+        reference=f"REF{order_id}",
+        channel_name="Sklep",
+    )
+
+
+def test_reservations_above_the_balance_raise_a_warning_naming_the_product(
+    admin_client, history, warehouse, make_product, receive_stock
+):
+    over, fine = make_product("MUG-OVER"), make_product("MUG-FINE")
+    receive_stock(warehouse, {over: 1, fine: 5})
+    hold(warehouse, {over: 2, fine: 5}, order_id=1)
+    hold(warehouse, {over: 1}, order_id=2)
+
+    page = admin_client.get("/admin/").content.decode()
+
+    warning = page[page.index('id="overbooked"') :]
+    warning = warning[: warning.index("</div>")]
+    assert "Otwarte rezerwacje przekraczają stan" in warning
+    assert "MUG-OVER</a> @ MAG: zarezerwowano 3, stan 1" in warning
+    assert "reservation/?status__exact=open&amp;q=MUG-OVER" in warning
+    assert "MUG-FINE" not in warning  # reserved = balance is no warning
+
+
+def test_without_reservations_above_the_balance_there_is_no_warning(
+    admin_client, history, warehouse, make_product, receive_stock
+):
+    mug = make_product("MUG")
+    receive_stock(warehouse, {mug: 2})
+    hold(warehouse, {mug: 2}, order_id=1)
+
+    page = admin_client.get("/admin/").content.decode()
+
+    assert 'id="overbooked"' not in page

@@ -5,8 +5,10 @@ Most tests run against both implementations on a fake clock (tests/fixtures/rate
 assertions count granted slots and compare the waits the limiter reports.
 """
 
+import contextlib
 import functools
 import logging
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +20,7 @@ import pytest
 import redis
 
 from integrations.models import Integration
-from integrations.prestashop import PrestaShopClient, ShopTemporaryError
+from integrations.prestashop import PrestaShopClient, RateLimited, ShopTemporaryError
 from integrations.ratelimit import (
     LimiterTimeout,
     Limits,
@@ -26,8 +28,10 @@ from integrations.ratelimit import (
     Policy,
     RedisLimiter,
     limiter_for,
+    policy_from_settings,
     shared,
 )
+from integrations.tasks import next_retry
 from tests.fixtures.ratelimit import Configured, burst, drive, most_in_any_window
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,6 +186,18 @@ def test_a_429_pauses_every_worker_for_its_retry_after_and_halves_the_rate(make_
     assert worker_b.status().paused_for == pytest.approx(30.0)
 
 
+def test_a_retry_after_of_an_hour_pauses_the_limiter_and_the_task_only_up_to_the_one_cap(
+    make_limiter, settings
+):
+    settings.INVSYNC_RETRY_AFTER_MAX = 120  # INVSYNC_RETRY_AFTER_MAX: one cap for both
+    limiter = make_limiter(rate=40, max_pause=policy_from_settings().max_pause)
+
+    limiter.backoff(3600.0)
+
+    assert limiter.try_acquire().wait == pytest.approx(120.0)
+    assert next_retry(RateLimited("429", retry_after=3600), None) == (120.0, {"rate_limited": 1})
+
+
 def test_429s_arriving_during_the_pause_cut_the_rate_only_once(make_limiter):
     limiter = make_limiter(rate=40)
     drive(limiter, make_limiter.clock, 61.0)
@@ -212,7 +228,7 @@ def test_without_retry_after_the_pause_is_short_and_doubles_while_the_429s_go_on
 def test_the_cut_rate_creeps_back_one_step_per_quiet_window(make_limiter):
     limiter = make_limiter(rate=100, window=60.0)
     clock = make_limiter.clock
-    drive(limiter, clock, 61.0)  # 98 of them within the last minute: the ceiling is 88
+    drive(limiter, clock, 61.0)  # 98 of them within the last minute: the ceiling is 93
 
     limiter.backoff(5.0)
     rates = [limiter.status().rate]
@@ -221,7 +237,7 @@ def test_the_cut_rate_creeps_back_one_step_per_quiet_window(make_limiter):
         rates.append(limiter.status().rate)
 
     # Halved to 50, then 10 % of the limit a window, up to the ceiling learned from the 429.
-    assert rates == [50, 50, 60, 70, 80, 88, 88]
+    assert rates == [50, 50, 60, 70, 80, 90, 93]
 
 
 def test_a_crashed_holders_slot_frees_itself_when_its_lease_expires(redis_url):
@@ -388,6 +404,54 @@ def test_unreachable_redis_falls_back_to_in_process_limits_and_warns_once(
     warnings = [r.getMessage() for r in caplog.records if r.name == "integrations.ratelimit"]
     assert len(warnings) == 1
     assert "unreachable" in warnings[0]
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP server that takes connections and never answers: Redis too busy to reply."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    server.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_redis_answer_slower_than_the_timeout_switches_to_the_fallback_mid_run(
+    silent_redis, monkeypatch, caplog
+):
+    # Why a Redis test could fail on a loaded machine: one slow answer and the rest of the
+    # run is in-process, with a fresh budget. Tests give Redis 30 s (tests/settings.py).
+    monkeypatch.setattr(shared, "_down_until", {})
+    limiter = RedisLimiter(
+        uuid.uuid4().hex, lambda: Limits(3, 10), Policy(burst=3), url=silent_redis,
+        socket_timeout=0.2,
+    )  # fmt: skip
+
+    with caplog.at_level(logging.WARNING, logger="integrations.ratelimit"):
+        results = burst(limiter, 4)
+
+    assert [a.granted for a in results] == [True, True, True, False]  # the fallback's budget
+    assert shared.is_down(silent_redis)
+    assert shared.failed_calls(silent_redis) == 1  # then the fallback without asking again
+    assert "unreachable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_limiter_for_gives_redis_the_configured_timeout(settings, make_integration, redis_url):
+    settings.INVSYNC_REDIS_URL = redis_url
+    settings.INVSYNC_REDIS_TIMEOUT = 7.5
+
+    limiter = limiter_for(make_integration())
+
+    assert limiter.client.connection_pool.connection_kwargs["socket_timeout"] == 7.5
 
 
 def test_an_unknown_lane_is_refused_with_a_clear_error():

@@ -18,9 +18,12 @@ from tests.fixtures.ratelimit import EPOCH, FakeClock, MemoryHook, drive
 HOUR = 3600.0
 
 
-def meet_host(limiter, clock, host: LoadModel, hours: int, *, latency: float = 0.05) -> list:
+def meet_host(
+    limiter, clock, host: LoadModel, hours: int, *, latency: float = 0.05, served=None
+) -> list:
     """Send as fast as the limiter lets one worker for `hours`; a refused request is answered
-    with 429 and Retry-After, as the simulator does. The 429s' times, from the start."""
+    with 429 (and Retry-After unless the host sends none), as the simulator does. The 429s'
+    times, from the start; the served requests' times go to `served` when given."""
     start, refused = clock.now, []
     while clock.now - start < hours * HOUR:
         attempt = limiter.try_acquire()
@@ -31,7 +34,9 @@ def meet_host(limiter, clock, host: LoadModel, hours: int, *, latency: float = 0
         wait = host.admit()
         if wait is not None:
             refused.append(clock.now - start)
-            limiter.backoff(float(retry_after_value(wait)))
+            limiter.backoff(float(retry_after_value(wait)) if host.retry_after else None)
+        elif served is not None:
+            served.append(clock.now - start)
         clock.advance(latency)
     return refused
 
@@ -62,9 +67,38 @@ def test_the_same_shop_ten_times_smaller_on_both_limiters(make_limiter):
 
     refused = meet_host(limiter, make_limiter.clock, host, hours=3)
 
-    assert per_hour(refused, 3) == [1, 0, 1]  # learned, then one probe too far at 2 h
+    counts = per_hour(refused, 3)
+    assert counts[0] == 1  # learned from the first 429
+    assert max(counts[1:]) <= 1  # then at most an hourly probe one step too far
     assert refused[0] < 60.0
     assert hook.stored.value in (9, 10)
+
+
+HOST_MODES = {
+    # A proxy counting a sliding minute, answering 429 with Retry-After.
+    "sliding": {"rate_mode": "sliding"},
+    # nginx limit_req rate=100r/m burst=5 nodelay with limit_req_status 429: no Retry-After.
+    "leaky": {"rate_mode": "leaky", "rate_burst": 5, "rate_nodelay": True, "retry_after": False},
+}
+
+
+@pytest.mark.parametrize("mode", sorted(HOST_MODES))
+def test_against_either_rate_model_the_limiter_learns_the_shops_limit_and_keeps_to_it(
+    make_limiter, mode
+):
+    hook, served = MemoryHook(), []
+    limiter = make_limiter(rate=300, concurrent=4, hook=hook)
+    host = LoadModel(clock=make_limiter.clock, rate_limit=100, rate_window=60.0, **HOST_MODES[mode])
+
+    refused = meet_host(limiter, make_limiter.clock, host, hours=1, served=served)
+
+    assert refused[0] < 60.0  # the integration's 300 meets the shop's 100 in the first minute
+    assert len(refused) <= 6  # a few more while a leaky bucket's pace is measured
+    assert not [t for t in refused if t >= 10 * 60.0]  # then none for the rest of the hour
+    assert hook.stored.value in range(85, 101)
+    # Held just under the shop's limit, not far below it: the last 50 minutes serve at least
+    # 90 % of the 5,000 requests the shop would let through.
+    assert sum(1 for t in served if t >= 10 * 60.0) >= 0.9 * 100 * 50
 
 
 def test_a_429_with_retry_after_sets_the_ceiling_under_what_went_through_in_the_window(
@@ -78,8 +112,8 @@ def test_a_429_with_retry_after_sets_the_ceiling_under_what_went_through_in_the_
 
     status = limiter.status()
     assert len(started) == 99
-    assert (status.ceiling, status.rate) == (math.floor(99 * 0.9), 89)
-    assert hook.saved == [Learned(89, pytest.approx(make_limiter.clock.now, abs=1e-3))]
+    assert (status.ceiling, status.rate) == (math.floor(99 * 0.95), 94)
+    assert hook.saved == [Learned(94, pytest.approx(make_limiter.clock.now, abs=1e-3))]
 
 
 def test_a_429_without_retry_after_sets_the_ceiling_just_under_the_pace(make_limiter):
@@ -99,8 +133,8 @@ def test_the_rate_recovers_to_the_ceiling_and_no_further(make_limiter):
 
     make_limiter.clock.advance(40.0 + 30 * 60.0)  # 30 quiet windows: +30 each
 
-    assert limiter.status().rate == 89
-    assert len(drive(limiter, make_limiter.clock, 61.0)) == 89
+    assert limiter.status().rate == 94
+    assert len(drive(limiter, make_limiter.clock, 61.0)) == 94
 
 
 def test_the_ceiling_rises_one_step_after_an_hour_spent_against_it(make_limiter):
@@ -154,8 +188,8 @@ def test_the_ceiling_outlives_the_redis_state_and_is_seeded_from_storage(make_li
     forget_local_states()
     fresh = make_limiter(rate=300, hook=hook, key=key)
 
-    assert fresh.status().ceiling == 89
-    assert len(drive(fresh, make_limiter.clock, 61.0)) == 89  # the next run starts under it
+    assert fresh.status().ceiling == 94
+    assert len(drive(fresh, make_limiter.clock, 61.0)) == 94  # the next run starts under it
 
 
 def test_a_process_adopts_a_reset_stored_elsewhere_within_a_minute(make_limiter):
@@ -183,5 +217,5 @@ def test_a_failing_storage_never_stops_the_limiter(make_limiter, caplog):
     limiter.backoff(10.0)
 
     assert granted
-    assert limiter.status().ceiling == 67  # kept by the limiter meanwhile
+    assert limiter.status().ceiling == 71  # kept by the limiter meanwhile
     assert "not stored" in caplog.text

@@ -1,17 +1,13 @@
 """Shop failures in the operator's words: a Polish sentence by category, then the details."""
 
-import io
-
 import pytest
-import responses
-from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from integrations.engine import drain, runs
+from integrations.engine import drain, reports, runs
 from integrations.engine.discrepancies import find_discrepancies
 from integrations.engine.failures import record_abort
-from integrations.models import ProductLink, SyncLogEntry
+from integrations.models import ProductLink, StockReport, SyncLogEntry
 from integrations.prestashop import (
     BatchNotSupported,
     BatchRowRefused,
@@ -35,7 +31,7 @@ from integrations.reasons import (
     details,
     failure_lines,
 )
-from tests.test_client_helpers import API, XML, client, error_xml
+from tests.test_client_helpers import XML, error_xml, stock_read_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -194,7 +190,10 @@ CATEGORIES = [
             "the shop's XML has root <html>, not <prestashop>", kind=F.NOT_WEBSERVICE
         ),
         "Odpowiedź nie pochodzi z webservice'u sklepu (strona przerwy technicznej, błąd "
-        "serwera pośredniczącego albo urwana odpowiedź); synchronizacja spróbuje ponownie.",
+        "serwera pośredniczącego albo urwana odpowiedź); synchronizacja spróbuje ponownie. "
+        "Jeśli to trwa, otwórz w przeglądarce adres sklepu z dopisanym /api/: powinien zapytać "
+        "o klucz, a nie pokazać stronę (sprawdź tryb przerwy technicznej i to, co stoi przed "
+        "sklepem).",
     ),
     (
         UnexpectedResponse("the shop's XML declares a DTD or entities; refused", kind=F.DOCTYPE),
@@ -369,12 +368,9 @@ WIRE = [
 
 @pytest.mark.parametrize(("reply", "sentence"), WIRE)
 def test_a_stop_from_the_wire_gets_the_sentence_saying_what_to_check(rsps, reply, sentence):
-    rsps.add(responses.GET, API + "stock_availables", **reply)
+    error = stock_read_error(rsps, ShopConfigError, **reply)
 
-    with pytest.raises(ShopConfigError) as caught:
-        client().fetch_stock([7])
-
-    text = describe_failure(caught.value, key=KEY)
+    text = describe_failure(error, key=KEY)
     assert text.startswith(sentence)
     assert KEY not in text
 
@@ -447,37 +443,17 @@ def test_a_discrepancy_pass_against_a_stopped_shop_raises_the_described_failure(
     )
 
 
-def test_a_dry_run_against_a_stopped_shop_fails_with_a_clear_command_error(
-    make_integration, make_product, make_links
-):
-    integration = make_integration(name="Sklep")  # a closed local port
-    make_links(integration, [(make_product(), 11)])
-
-    with pytest.raises(CommandError) as raised:
-        call_command(
-            "sync_inventory",
-            "--dry-run",
-            "--integration",
-            str(integration.pk),
-            stdout=io.StringIO(),
-            stderr=io.StringIO(),
-        )
-
-    assert str(raised.value) == (
-        "Sklep: nie udało się odczytać sklepu. Sklep jest nieosiągalny: nie działa albo adres "
-        f"lub sieć są nieprawidłowe. Szczegóły: {WHAT}: cannot connect to the shop at "
-        "127.0.0.1 (ConnectionError: Connection refused)"
-    )
-
-
-def test_the_discrepancy_page_of_a_stopped_shop_shows_the_polish_reason(
+def test_the_report_of_a_stopped_shop_stores_and_shows_the_polish_reason(
     admin_client, make_integration, make_product, make_links
 ):
     integration = make_integration()  # a closed local port
     make_links(integration, [(make_product(), 11)])
     url = reverse("admin:integrations_integration_discrepancies", args=[integration.pk])
 
-    content = admin_client.get(url).content.decode()
+    admin_client.post(url)
+    report = reports.run_report(StockReport.objects.get().pk)
+    page = reverse("admin:integrations_stockreport_change", args=[report.pk])
+    content = admin_client.get(page).content.decode()
 
     assert "Sklep jest nieosiągalny: nie działa albo adres lub sieć są nieprawidłowe." in content
     assert "Szczegóły: GET /api/stock_availables: cannot connect to the shop at" in content

@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from invsync import env as envmod
+from invsync import envvars
 
 
 def test_env_bool_rejects_a_value_that_is_not_a_boolean(monkeypatch):
@@ -82,3 +83,97 @@ def test_a_malformed_encryption_key_stops_the_start_without_showing_any_key():
     assert str(refused.value).startswith("X_KEYS: key 2 is not a Fernet key")
     assert "not-a-fernet-key" not in str(refused.value)
     assert good not in str(refused.value)
+
+
+# NAME_FILE stands in for NAME whatever the kind of the setting (Docker and systemd secrets).
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("DEBUG", "1\n", True),
+        ("INVSYNC_VERIFY_WRITES", "no", False),
+        ("INVSYNC_SYNC_CHUNK_SIZE", " 250\n", 250),
+        ("INVSYNC_DRAIN_DELAY", "2.5", 2.5),
+        ("ALLOWED_HOSTS", "shop.example\nadmin.example\n", ["shop.example", "admin.example"]),
+        (
+            "CSRF_TRUSTED_ORIGINS",
+            "https://a.example,https://b.example",
+            ["https://a.example", "https://b.example"],
+        ),
+        (
+            "INVSYNC_REDIS_URL",
+            "redis://:secret@127.0.0.1:6379/1\n",
+            "redis://:secret@127.0.0.1:6379/1",
+        ),
+        ("LANGUAGE_CODE", "en", "en"),
+        ("SECRET_KEY", "from-a-docker-secret\n", "from-a-docker-secret"),
+    ],
+)
+def test_every_kind_of_setting_is_read_from_its_name_file(
+    monkeypatch, tmp_path, name, content, expected
+):
+    secret = tmp_path / name.lower()
+    secret.write_text(content)
+    monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(f"{name}_FILE", str(secret))
+    assert envvars.read(name) == expected
+
+
+def test_the_low_level_readers_honour_name_file_too(monkeypatch, tmp_path):
+    for name, content in {"X_BOOL": "yes", "X_INT": "7", "X_FLOAT": "0.5", "X_LIST": "a,b"}.items():
+        (tmp_path / name).write_text(content + "\n")
+        monkeypatch.setenv(name, "plain value that the file overrides")
+        monkeypatch.setenv(f"{name}_FILE", str(tmp_path / name))
+    assert envmod.env_bool("X_BOOL", False) is True
+    assert envmod.env_int("X_INT", 1, minimum=1) == 7
+    assert envmod.env_float("X_FLOAT", 1.0) == 0.5
+    assert envmod.env_list("X_LIST") == ["a", "b"]
+
+
+def test_fernet_keys_come_from_their_name_file_through_the_registry(monkeypatch, tmp_path):
+    first, second = (Fernet.generate_key().decode() for _ in range(2))
+    (tmp_path / "keys").write_text(f"{first}\n{second}\n")
+    monkeypatch.setenv("INVSYNC_ENCRYPTION_KEYS_FILE", str(tmp_path / "keys"))
+    assert envvars.read("INVSYNC_ENCRYPTION_KEYS") == [first, second]
+
+
+def test_a_bad_value_in_a_name_file_is_refused_like_a_bad_variable(monkeypatch, tmp_path):
+    (tmp_path / "size").write_text("dużo")
+    monkeypatch.setenv("INVSYNC_SYNC_CHUNK_SIZE_FILE", str(tmp_path / "size"))
+    with pytest.raises(ImproperlyConfigured, match="INVSYNC_SYNC_CHUNK_SIZE='dużo' is not a whole"):
+        envvars.read("INVSYNC_SYNC_CHUNK_SIZE")
+
+
+def test_a_missing_name_file_is_refused_with_its_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEBUG_FILE", str(tmp_path / "absent"))
+    with pytest.raises(ImproperlyConfigured, match=r"DEBUG_FILE=.*absent.* cannot be read"):
+        envvars.read("DEBUG")
+
+
+def test_the_settings_module_reads_name_files_of_numbers_in_a_real_start(tmp_path):
+    (tmp_path / "lease").write_text("90\n")
+    done = settings_in_a_process(INVSYNC_LEASE_TIMEOUT_FILE=str(tmp_path / "lease"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[1] == 90
+
+
+def test_the_registry_refuses_what_is_not_its_kind_bound_or_choice(monkeypatch):
+    monkeypatch.setenv("INVSYNC_RATELIMIT_LIVE_SHARE", "0.95")
+    with pytest.raises(ImproperlyConfigured, match=r"must be at most 0\.9"):
+        envvars.read("INVSYNC_RATELIMIT_LIVE_SHARE")
+    monkeypatch.setenv("INVSYNC_SYNC_MODE", "both_ways")
+    with pytest.raises(ImproperlyConfigured, match="INVSYNC_SYNC_MODE must be one of"):
+        envvars.read("INVSYNC_SYNC_MODE")
+    monkeypatch.setenv("DATABASE_URL", "invsync:password@db/invsync")
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL is not a URL") as refused:
+        envvars.read("DATABASE_URL")
+    assert "password" not in str(refused.value)
+
+
+def test_unset_settings_take_the_registrys_default_and_a_second_default_is_refused(monkeypatch):
+    monkeypatch.delenv("INVSYNC_SYNC_CHUNK_SIZE", raising=False)
+    monkeypatch.delenv("INVSYNC_SYNC_CHUNK_SIZE_FILE", raising=False)
+    assert envvars.read("INVSYNC_SYNC_CHUNK_SIZE") == 500
+    with pytest.raises(ImproperlyConfigured, match=r"its default is in invsync/envvars\.py"):
+        envvars.read("INVSYNC_SYNC_CHUNK_SIZE", 100)
+    with pytest.raises(ImproperlyConfigured, match="read by docker compose"):
+        envvars.read("WEB_PORT")

@@ -24,11 +24,12 @@ import json
 import pytest
 
 from prestashop_sim.testing import run_simulator
-from tests.order_transcripts import exchange, orders_transcripts, recorded_order
+from tests.fixtures.transcripts import FOLDER, exchanges, recorded_order, send
 
 RECORDED_KEY = "FG3XYMA46H6BVUGU7IL6076F6LJF757P"
-TRANSCRIPTS = orders_transcripts()
-BY_NUMBER = {t.number: t for t in TRANSCRIPTS}
+# Every orders/ transcript but the dispatcher's (113-147, tests/test_sim_transcripts.py).
+TRANSCRIPTS = [t for t in exchanges(FOLDER / "orders") if not 113 <= int(t.number) <= 147]
+BY_NUMBER = {int(t.number): t for t in TRANSCRIPTS}
 # What the recorder did right before a transcript: (order, position in the order's history);
 # position 0 places the order, the others change its state.
 STEPS = {
@@ -63,7 +64,7 @@ ORDER_FIELDS = (
 
 
 def _act(sim, order_id: int, position: int) -> None:
-    history = json.loads(BY_NUMBER[HISTORIES[order_id]].response.body)["order_histories"]
+    history = json.loads(BY_NUMBER[HISTORIES[order_id]].answer.body)["order_histories"]
     entry = history[position]
     if position > 0:
         sim.set_order_state(
@@ -109,35 +110,35 @@ def replay():
     results = {}
     with run_simulator(**options) as sim:
         port = sim.server.server_address[1]
-        for transcript in TRANSCRIPTS:
-            if transcript.number in STEPS:
-                _act(sim, *STEPS[transcript.number])
-            answer = exchange(port, transcript.request)
+        for number, transcript in BY_NUMBER.items():
+            if number in STEPS:
+                _act(sim, *STEPS[number])
+            answer = send(port, transcript.request)
             wanted = list(transcript.stock_after())
             rows = sim.hidden_stock(wanted) if wanted else []
             hidden = {
                 r["id"]: (r["quantity"], r["physical_quantity"], r["reserved_quantity"])
                 for r in rows
             }
-            results[transcript.number] = (transcript, answer, hidden)
+            results[number] = (transcript, answer, hidden)
     return results
 
 
 def test_the_copied_transcripts_are_70_to_112_and_148_to_156_and_parse_byte_exact():
-    numbers = [t.number for t in TRANSCRIPTS]
-    with_sha1 = [t for t in TRANSCRIPTS if t.response and t.response.header("Content-Sha1")]
+    numbers = [int(t.number) for t in TRANSCRIPTS]
+    with_sha1 = [t for t in TRANSCRIPTS if t.answer and t.answer.header("Content-Sha1")]
 
     assert numbers == [*range(70, 113), *range(148, 157)]
     assert len(with_sha1) == 48
     for transcript in with_sha1:
-        digest = hashlib.sha1(transcript.response.body, usedforsecurity=False).hexdigest()
-        assert digest == transcript.response.header("Content-Sha1"), transcript.name
+        digest = hashlib.sha1(transcript.answer.body, usedforsecurity=False).hexdigest()
+        assert digest == transcript.answer.header("Content-Sha1"), transcript.name
 
 
 @pytest.mark.parametrize("number", list(BY_NUMBER), ids=[t.name for t in TRANSCRIPTS])
 def test_the_simulator_answers_as_the_recorded_shop(replay, number):
     transcript, answer, _hidden = replay[number]
-    expected = transcript.response
+    expected = transcript.answer
 
     if expected is None:
         assert answer is None  # orders/80: no byte at all for a literal space
@@ -149,10 +150,10 @@ def test_the_simulator_answers_as_the_recorded_shop(replay, number):
     assert answer.body.decode() == expected.body.decode()
 
 
-WITH_STOCK = [t for t in TRANSCRIPTS if t.stock_after() and t.number not in STALE_NOTES]
+WITH_STOCK = {n: t for n, t in BY_NUMBER.items() if t.stock_after() and n not in STALE_NOTES}
 
 
-@pytest.mark.parametrize("number", [t.number for t in WITH_STOCK], ids=[t.name for t in WITH_STOCK])
+@pytest.mark.parametrize("number", list(WITH_STOCK), ids=[t.name for t in WITH_STOCK.values()])
 def test_hidden_stock_columns_match_the_recorded_database(replay, number):
     transcript, _answer, hidden = replay[number]
 

@@ -11,21 +11,20 @@ Compared: status, significant headers, and the body byte for byte (so the Conten
 import base64
 import difflib
 import json
-import socket
 
 import pytest
 
 from prestashop_sim import transcript_shop
 from prestashop_sim.auth import ApiKey
 from prestashop_sim.testing import run_simulator
-from tests.fixtures.sim_transcripts import (
-    ROOT,
+from tests.fixtures.transcripts import (
+    FOLDER,
     Answer,
     Exchange,
     exchanges,
     invsync_requests,
     note_quantities,
-    parse_answer,
+    send,
 )
 
 FULL_KEY = "FG3XYMA46H6BVUGU7IL6076F6LJF757P"
@@ -95,14 +94,9 @@ def recording_shop():
         yield sim
 
 
-def send_raw(sim, request: bytes) -> Answer:
+def send_raw(sim, request: bytes) -> Answer | None:
     """Send exact request bytes to the simulator and read its whole answer."""
-    with socket.create_connection(("127.0.0.1", sim.server.server_address[1]), timeout=10) as s:
-        s.sendall(request)
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    return parse_answer(b"".join(chunks))
+    return send(sim.server.server_address[1], request)
 
 
 def replay_invsync_writes(sim) -> list[str]:
@@ -204,7 +198,7 @@ def state_problems(sim, exchange: Exchange) -> tuple[list[str], int]:
 
 
 def test_every_transcript_replays_with_the_shops_answer(recording_shop):
-    recorded = exchanges() + exchanges(ROOT / "orders", numbers=range(113, 148))
+    recorded = exchanges() + exchanges(FOLDER / "orders", numbers=range(113, 148))
     report, checked = {}, 0
     for exchange in recorded:
         problems = setup_before(recording_shop, exchange.number)

@@ -1,5 +1,6 @@
-"""Task results (django-celery-results) with the failures' errors and retry/delete actions;
-a technical section, for superusers only (manage.py sync_failed serves the operators)."""
+"""Failed tasks (FailedTask: kept until retried or dismissed, or for the retention) with their
+errors and the old queue:retry / queue:forget actions; Celery's own task results stay a
+technical section for superusers (they expire after a day)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
@@ -9,29 +10,33 @@ from django_celery_results.models import TaskResult
 
 from integrations.admin import views
 from integrations.admin.technical import SuperuserOnly
+from integrations.models import FailedTask
 from integrations.panel import failed_tasks
 
 
-class FailedTaskResultAdmin(SuperuserOnly, TaskResultAdmin):
-    """The package's admin plus the error in the list and the old queue:retry / queue:flush."""
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    """Read-only rows written by the workers; retry (run_sync permission) or dismiss (delete)."""
 
-    list_display = ("id", "task_name", "status", "error", "date_done", "worker")
+    list_display = ("id", "task_name", "error", "failed_at", "worker")
     list_display_links = ("id", "task_name")
-    actions = ["retry_selected", "delete_selected"]
-
-    @admin.display(description=gettext_lazy("error"))
-    def error(self, obj):
-        return failed_tasks.error_summary(obj) if obj.status == "FAILURE" else ""
+    list_filter = ("task_name",)
+    search_fields = ("task_id", "task_name", "error")
+    date_hierarchy = "failed_at"
+    actions = ["retry_selected", "dismiss_selected"]
 
     def has_add_permission(self, request, *args):
-        return False  # results are written by the workers
+        return False  # rows are written by the workers
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_run_sync_permission(self, request):
         return views.can_run_sync(request)
 
     @admin.action(description=gettext_lazy("Retry selected failed tasks"), permissions=["run_sync"])
     def retry_selected(self, request, queryset):
-        outcome = failed_tasks.retry_many(queryset.filter(status="FAILURE").order_by("pk"))
+        outcome = failed_tasks.retry_many(queryset.order_by("pk"))
         self.message_user(
             request,
             _("%(count)d tasks were sent again.") % {"count": len(outcome.retried)},
@@ -44,7 +49,22 @@ class FailedTaskResultAdmin(SuperuserOnly, TaskResultAdmin):
                 messages.ERROR,
             )
 
+    @admin.action(description=gettext_lazy("Dismiss selected failed tasks"), permissions=["delete"])
+    def dismiss_selected(self, request, queryset):
+        count = 0
+        for row in queryset:
+            failed_tasks.dismiss(row)
+            count += 1
+        self.message_user(request, _("%(count)d failed tasks dismissed.") % {"count": count})
+
+
+class TaskResultsAdmin(SuperuserOnly, TaskResultAdmin):
+    """Celery's task results as the package shows them: technical, expiring."""
+
+    def has_add_permission(self, request, *args):
+        return False  # results are written by the workers
+
 
 if admin.site.is_registered(TaskResult):
     admin.site.unregister(TaskResult)
-admin.site.register(TaskResult, FailedTaskResultAdmin)
+admin.site.register(TaskResult, TaskResultsAdmin)

@@ -29,7 +29,7 @@ KEY_HELP = _(
 
 def https_by_default(db_field, **kwargs):
     """Form fields for the model; a shop URL typed without a scheme means https (Django 6)."""
-    if db_field.name == "shop_url":
+    if db_field.name in ("shop_url", "notify_webhook_url"):
         kwargs["assume_scheme"] = "https"
     return db_field.formfield(**kwargs)
 
@@ -66,6 +66,8 @@ class IntegrationForm(forms.ModelForm):
             "batch_writes",
             "verify_tls",
             "active",
+            "notify_emails",
+            "notify_webhook_url",
         )
 
     def __init__(self, *args, **kwargs):
@@ -155,6 +157,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (_("Notifications"), {"fields": ("notify_emails", "notify_webhook_url")}),
         (
             _("State"),
             {
@@ -171,7 +174,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     )
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "shop_url":
+        if db_field.name in ("shop_url", "notify_webhook_url"):
             kwargs["assume_scheme"] = "https"  # as https_by_default, for the admin's own form
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
@@ -297,6 +300,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             "can_test_connection": self.has_change_permission(request, integration),
             "estimate_text": describe_estimate(estimates.estimate(integration)),
             "active_run": runs.active_full_run(integration),
+            "last_report": integration.stock_reports.first(),
             "link_states": [
                 (label, states.get(value, 0)) for value, label in ProductLink.State.choices
             ],

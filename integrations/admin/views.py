@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -16,10 +15,8 @@ from django.utils.translation import gettext as _
 
 from integrations import tasks
 from integrations.engine import runs
-from integrations.engine.discrepancies import find_discrepancies
-from integrations.models import Integration, SyncChunk, SyncRun
+from integrations.models import Integration, StockReport, SyncChunk, SyncRun
 from integrations.panel.progress import grouped, run_progress
-from integrations.prestashop import PrestaShopError
 
 RUN_SYNC_PERMISSION = "integrations.run_sync"
 CHUNK_FIELDS = (
@@ -111,22 +108,25 @@ def connection_test(model_admin, request, object_id):
 
 
 def discrepancy_report(model_admin, request, object_id):
-    """GET: the read-only comparison of the ledger with the shop, with a fix button."""
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+    """POST: start the discrepancy report in the background (or join the one going) and show
+    its page; GET: the integration's latest report."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
     integration = _integration(model_admin, request, object_id)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "original": integration,
-        "title": _("Discrepancy report: %(name)s") % {"name": integration.name},
-        "can_fix": can_run_sync(request) and integration.mode == Integration.Mode.LOCAL_TO_PRESTA,
-    }
-    try:
-        context["report"] = find_discrepancies(integration)
-    except PrestaShopError as exc:
-        context["shop_error"] = exc
-    return render(request, "admin/integrations/integration/discrepancies.html", context)
+    if request.method == "GET":
+        latest = integration.stock_reports.first()
+        if latest is None:
+            messages.info(request, _("No discrepancy report has been made yet."))
+            return HttpResponseRedirect(integration_url(integration))
+        return HttpResponseRedirect(report_url(latest))
+    report = tasks.start_discrepancy_report(
+        integration, trigger=StockReport.Trigger.ADMIN, user=request.user
+    )
+    return HttpResponseRedirect(report_url(report))
+
+
+def report_url(report: StockReport) -> str:
+    return reverse("admin:integrations_stockreport_change", args=[report.pk])
 
 
 def fix_discrepancies(model_admin, request, object_id):

@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from integrations import limiter_state
 from integrations.encryption import ApiKeyUnreadable
 from integrations.engine import batching, shop
 from integrations.models import Integration
 from integrations.prestashop import PrestaShopError
+from integrations.ratelimit import measure_concurrency
 from integrations.reasons import describe_failure, failure_lines
+
+PROBE_PRODUCT = 1  # any product id: a stock read answers (empty or not) like any other
 
 ORDER_RESOURCES = ("orders", "order_details", "order_states", "configurations")
 
@@ -59,6 +63,8 @@ def check_connection(integration: Integration) -> ConnectionCheck:
     check.lines.extend(_(warning) for warning in report.warnings)
     if batch_line:
         check.lines.append(batch_line)
+    if not report.problems:
+        check.lines.append(measure_shop_concurrency(integration))
     order_problem = orders_problem(integration, report)
     if order_problem:
         check.ok = False
@@ -66,6 +72,39 @@ def check_connection(integration: Integration) -> ConnectionCheck:
     if check.ok:
         check.resumed = record_success(integration, report.version)
     return check
+
+
+def measure_shop_concurrency(integration: Integration) -> str:
+    """How many stock reads the shop serves at once (a few parallel reads, past the limiter),
+    stored on the integration: the concurrency in force unless set by hand. The report's line."""
+
+    def read() -> None:
+        client = shop.unlimited_client(integration)
+        try:
+            client.fetch_stock([PROBE_PRODUCT])
+        finally:
+            client.close()
+
+    try:
+        measured = measure_concurrency(read)
+    except PrestaShopError as error:
+        return _(
+            "How many requests the shop serves at once could not be measured (%(error)s); "
+            "%(count)d at once stay in force."
+        ) % {
+            "error": describe_failure(error, key=integration.readable_api_key),
+            "count": integration.concurrency_in_force,
+        }
+    limiter_state.record_concurrency(integration, measured)
+    if integration.max_concurrent_requests:
+        return _(
+            "The shop served %(measured)d reads at once; the %(count)d set for this "
+            "integration stay in force."
+        ) % {"measured": measured, "count": integration.max_concurrent_requests}
+    return _(
+        "The shop served %(count)d reads at once: the sync sends up to %(count)d requests "
+        "at once (automatic)."
+    ) % {"count": measured}
 
 
 def orders_problem(integration: Integration, report) -> str:

@@ -52,9 +52,12 @@ class DiscrepancyReport:
 
 
 def find_discrepancies(
-    integration: Integration, *, chunk_size: int | None = None
+    integration: Integration, *, chunk_size: int | None = None, on_chunk=None
 ) -> DiscrepancyReport:
     """Compare every link's ledger quantity with the shop's (read-only).
+
+    ``on_chunk(report)``, if given, is called after each chunk with the report so far (the
+    background report records its progress there).
 
     A shop failure is raised as a DescribedFailure (a PrestaShopError) whose text is the
     operator's sentence, so the report page and the command show it as it is.
@@ -68,7 +71,9 @@ def find_discrepancies(
         for start in range(0, len(ids), size):
             chunk = list(links.filter(pk__in=ids[start : start + size]))
             _compare_chunk(client, integration, chunk, report)
-        report.requests = client.requests_sent
+            report.requests = client.requests_sent
+            if on_chunk is not None:
+                on_chunk(report)
     except PrestaShopError as exc:
         raise described(exc, key=integration.readable_api_key) from exc
     finally:

@@ -26,6 +26,7 @@ from integrations.engine import order_states, outbox, shop
 from integrations.engine.order_apply import OrderContext, apply_order, counts, reapply
 from integrations.models import Integration, OrderFeed, ShopOrder
 from integrations.prestashop import OrderHead, PrestaShopError, ShopConfigError, ShopTemporaryError
+from integrations.ratelimit.policy import BULK
 from integrations.reasons import describe_failure
 from warehouse.models import Reservation
 
@@ -65,15 +66,19 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=max(60.0, 4 * settings.INVSYNC_SHOP_READ_TIMEOUT))
 
 
-def ensure_fresh(integration: Integration) -> OrdersRead:
-    """Before a write pass: read the shop's new orders unless read within max_age()."""
+def ensure_fresh(integration: Integration, *, lane: str = BULK) -> OrdersRead:
+    """Before a write pass: read the shop's new orders unless read within max_age(), in the
+    rate limiter's lane of the pass (a drain's LIVE, a chunk's BULK)."""
     if not reads_orders(integration):
         return OrdersRead(skipped=True)
-    return refresh(integration, max_age=max_age())
+    return refresh(integration, max_age=max_age(), lane=lane)
 
 
-def refresh(integration: Integration, *, max_age: timedelta, token: str = "") -> OrdersRead:
-    """Read the orders changed since the last read, once, unless they are fresh enough.
+def refresh(
+    integration: Integration, *, max_age: timedelta, token: str = "", lane: str = BULK
+) -> OrdersRead:
+    """Read the orders changed since the last read, once, unless they are fresh enough; its
+    requests take the rate limiter's `lane`.
 
     Raises the shop's error (a configuration error also stops the integration), or
     OrdersNotFresh when another worker's read held its claim past the lease.
@@ -90,7 +95,7 @@ def refresh(integration: Integration, *, max_age: timedelta, token: str = "") ->
         feed.refresh_from_db()
     feed.refresh_from_db()  # what the previous reader left: cursor, baseline, states
     try:
-        return _read(integration, feed)
+        return _read(integration, feed, lane)
     finally:
         OrderFeed.objects.filter(pk=feed.pk, reading_by=token).update(
             reading_since=None, reading_by=""
@@ -121,9 +126,9 @@ def _claim(feed: OrderFeed, token: str, age: timedelta) -> bool:
     )
 
 
-def _read(integration: Integration, feed: OrderFeed) -> OrdersRead:
+def _read(integration: Integration, feed: OrderFeed, lane: str) -> OrdersRead:
     started = timezone.now()
-    client = shop.client_for(integration)
+    client = shop.client_for(integration, lane=lane)
     try:
         applied = read_into_ledger(integration, feed, client)
         requests = client.requests_sent

@@ -4,9 +4,10 @@ The drain catches every mark an after-commit enqueue missed (broker down, worker
 work back from workers that are gone (expired leases: claims freed, chunks queued again) and
 from a broker that lost its messages (chunks of a run that stopped moving, sent again), makes
 uncertain rows due for their re-read, finishes runs left unfinished, finds chunks whose enqueue
-was lost, and prunes the audit log. What must be sent (drains, chunks) is returned to the
-caller: tasks.py sends it. With a two-minute lease and this pass every minute, a killed
-worker's chunk is running again within about three minutes.
+was lost, and prunes the audit log and the failed tasks past their retention. What must be
+sent (drains, chunks) is returned to the caller: tasks.py sends it. With a two-minute lease
+and this pass every minute, a killed worker's chunk is running again within about three
+minutes.
 """
 
 import logging
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.engine import outbox, recovery, runs
-from integrations.models import Integration, SyncChunk, SyncLogEntry, SyncRun
+from integrations.models import FailedTask, Integration, SyncChunk, SyncLogEntry, SyncRun
 
 logger = logging.getLogger("integrations.sync")
 
@@ -34,6 +35,18 @@ def prune_log(*, now=None) -> int:
     """Delete audit entries older than the retention; returns how many."""
     cutoff = (now or timezone.now()) - log_retention()
     deleted, _per_model = SyncLogEntry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def failed_task_retention() -> timedelta:
+    """How long an untouched failed task is listed (INVSYNC_FAILED_TASK_RETENTION_DAYS)."""
+    return timedelta(days=settings.INVSYNC_FAILED_TASK_RETENTION_DAYS)
+
+
+def prune_failed_tasks(*, now=None) -> int:
+    """Delete failed tasks nobody retried or dismissed within the retention; how many."""
+    cutoff = (now or timezone.now()) - failed_task_retention()
+    deleted, _per_model = FailedTask.objects.filter(failed_at__lt=cutoff).delete()
     return deleted
 
 
@@ -79,6 +92,7 @@ class Housekeeping:
 
     reaped: int = 0
     pruned: int = 0
+    pruned_failures: int = 0  # failed tasks past their retention
     lost_chunks: int = 0
     rechecks: int = 0  # uncertain rows made due for their re-read
     stalled_runs: int = 0  # runs finished here (every chunk closed)
@@ -98,6 +112,7 @@ def housekeeping() -> Housekeeping:
     done.lost_chunks = fail_lost_chunks()
     done.stalled_runs = recovery.finish_stalled_runs()
     done.pruned = prune_log()
+    done.pruned_failures = prune_failed_tasks()
     done.unsent_run_ids = sorted(
         {*runs_with_unsent_chunks(), *done.requeued_run_ids, *done.stranded_run_ids}
     )

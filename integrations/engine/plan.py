@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.engine import orders
 from integrations.models import Integration, ProductLink
 from integrations.prestashop import StockRead, StockRow
+from integrations.ratelimit.policy import BULK
 from warehouse.bounds import MAX_QUANTITY
 from warehouse.selectors import available_totals, stock_totals
 
@@ -76,20 +77,23 @@ def feed_warehouse_ids(integration: Integration) -> list[int] | None:
     return ids or None
 
 
-def desired_quantities(integration: Integration, product_ids: Iterable[int]) -> dict[int, int]:
+def desired_quantities(
+    integration: Integration, product_ids: Iterable[int], *, lane: str = BULK
+) -> dict[int, int]:
     """The ledger's quantity per product for this shop, in aggregate queries.
 
     An integration that reserves for orders gets the available quantity (balance minus open
     reservations in the warehouses feeding it, never below 0), after the shop's new orders are
     read if the reservations are older than INVSYNC_ORDERS_MAX_AGE (orders.ensure_fresh: it
-    may talk to the shop, and raises its error). Otherwise the bare balance.
+    may talk to the shop in the rate limiter's `lane`, the pass's own, and raises its error).
+    Otherwise the bare balance.
 
     Each balance stays within PrestaShop's limit, but a sum over several warehouses may not:
     the shop then gets the most it can store (it could never sell more anyway).
     """
     warehouse_ids = feed_warehouse_ids(integration)
     if orders.reads_orders(integration):
-        orders.ensure_fresh(integration)
+        orders.ensure_fresh(integration, lane=lane)
         totals = available_totals(product_ids, warehouse_ids=warehouse_ids)
     else:
         totals = stock_totals(product_ids, warehouse_ids=warehouse_ids)

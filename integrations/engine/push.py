@@ -111,7 +111,7 @@ def push_claimed(
     """
     links = recording.load_links(claimed)
     try:
-        desired = desired_quantities(integration, [link.product_id for link in links])
+        desired = desired_quantities(integration, [link.product_id for link in links], lane=lane)
     except PrestaShopError as exc:  # the shop's orders could not be read: write nothing
         failures.record_abort(integration, links, exc)
         return recording.SyncResult(error=exc)

@@ -45,6 +45,19 @@ def client_for(
     )
 
 
+def unlimited_client(integration: Integration) -> PrestaShopClient:
+    """A client without the rate limiter and without retries: for measuring the shop itself
+    (the limiter's pace would serialise parallel reads). Use it for a handful of requests."""
+    return PrestaShopClient(
+        integration.shop_url,
+        integration.api_key,
+        shop_id=integration.shop_id,
+        verify_tls=integration.verify_tls,
+        timeout=shop_timeout(),
+        retry=RetryPolicy.disabled(),
+    )
+
+
 def retry_policy() -> RetryPolicy:
     """Per-request retries (INVSYNC_SHOP_RETRIES, INVSYNC_SHOP_RATE_LIMIT_RETRIES).
 

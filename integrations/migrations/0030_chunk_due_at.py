@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0020_orders'),
+        ('integrations', '0071_merge_failed_tasks_alerts'),
     ]
 
     operations = [

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
 
-from integrations.engine.discrepancies import DiscrepancyReport
 from integrations.models import Integration, SyncRun
 from integrations.panel.progress import run_progress
 from integrations.panel.queues import BrokerUnreachable, check_broker, workers
@@ -59,38 +58,6 @@ def warn_without_workers(err) -> None:
             _("No worker answered: the run waits in the queue until a worker starts. %(note)s")
             % {"note": report.note}
         )
-
-
-def write_discrepancies(out, report: DiscrepancyReport) -> None:
-    """The dry-run report as plain columns: SKU, name, ledger, shop, difference."""
-    out.write(
-        _(
-            "%(name)s: checked %(checked)d products (%(requests)d requests), %(differing)d differ, "
-            "%(missing)d missing in the shop. Nothing was written."
-        )
-        % {
-            "name": report.integration.name,
-            "checked": report.checked,
-            "requests": report.requests,
-            "differing": len(report.rows),
-            "missing": len(report.missing),
-        }
-    )
-    if report.rows:
-        header = (_("SKU"), _("name"), _("ledger"), _("shop"), _("difference"))
-        out.write("{:<20} {:<40} {:>8} {:>8} {:>10}".format(*header))
-        for row in report.rows:
-            out.write(
-                f"{row.sku:<20} {row.name[:40]:<40} {row.ledger:>8} {row.shop:>8} "
-                f"{row.difference:>+10}"
-            )
-    if report.missing:
-        out.write(_("Missing in the shop:"))
-        for row in report.missing:
-            out.write(
-                f"{row.sku:<20} {row.name[:40]:<40} "
-                f"{row.ps_product_id}/{row.ps_combination_id} {row.reason}"
-            )
 
 
 def follow_runs(stream, run_ids: list[int], *, poll: float = 1.0, timeout: float = 0) -> list:

@@ -1,20 +1,20 @@
-"""Failed tasks (django-celery-results rows with status FAILURE): list, retry, flush.
+"""Failed tasks (FailedTask rows, see integrations/failure_log.py): list, retry, dismiss, flush.
 
-Shared by the admin actions and ``manage.py sync_failed``, the equivalents of the old
-``queue:failed``, ``queue:retry ID|all`` and ``queue:flush``. With CELERY_RESULT_EXTENDED the
-backend stores each task's name and arguments: as JSON holding either the values or their
-repr() string. They are parsed as literals only (json, ast.literal_eval), never evaluated.
+Shared by the admin and ``manage.py sync_failed``, the equivalents of the old
+``queue:failed``, ``queue:retry ID|all``, ``queue:forget ID`` and ``queue:flush``. The stored
+arguments are repr() strings (or JSON); they are parsed as literals only (json,
+ast.literal_eval), never evaluated. Rows stay until retried or dismissed, or for
+INVSYNC_FAILED_TASK_RETENTION_DAYS (the periodic drain prunes older ones: engine/periodic).
 """
 
 import ast
 import json
 from dataclasses import dataclass, field
 
-from celery import states
 from django.utils.translation import gettext as _
-from django_celery_results.models import TaskResult
 from kombu.exceptions import OperationalError
 
+from integrations.models import FailedTask
 from invsync.celery import app
 
 
@@ -29,11 +29,11 @@ class RetryOutcome:
 
 
 def failures():
-    """Every failed task, newest first."""
-    return TaskResult.objects.filter(status=states.FAILURE).order_by("-date_done", "-id")
+    """Every failed task waiting for someone, newest first."""
+    return FailedTask.objects.order_by("-failed_at", "-id")
 
 
-def find_failure(reference: str) -> TaskResult | None:
+def find_failure(reference: str) -> FailedTask | None:
     """A failure by its row id ("17") or its Celery task id (a UUID)."""
     rows = failures()
     if reference.isdigit():
@@ -41,22 +41,13 @@ def find_failure(reference: str) -> TaskResult | None:
     return rows.filter(task_id=reference).first()
 
 
-def error_summary(result: TaskResult) -> str:
-    """The exception's type and message from the stored result, in one line."""
-    try:
-        stored = json.loads(result.result or "null")
-    except ValueError:
-        return (result.result or "")[:500]
-    if isinstance(stored, dict) and "exc_type" in stored:
-        message = stored.get("exc_message")
-        if isinstance(message, list | tuple):
-            message = " ".join(str(part) for part in message)
-        return f"{stored['exc_type']}: {message or ''}"[:500]
-    return str(stored)[:500]
+def error_summary(row: FailedTask) -> str:
+    """The exception's type and message, in one line."""
+    return row.error
 
 
 def _literal(text: str | None, kind: type):
-    """A stored args/kwargs value: JSON of the value, or JSON of its repr()."""
+    """A stored args/kwargs value: its repr(), or JSON of the value or of its repr()."""
     if text in (None, ""):
         return kind()
     try:
@@ -75,32 +66,32 @@ def _literal(text: str | None, kind: type):
     raise RetryRefused(_("the stored arguments cannot be read"))
 
 
-def stored_call(result: TaskResult) -> tuple[str, tuple, dict]:
+def stored_call(row: FailedTask) -> tuple[str, tuple, dict]:
     """The task name and arguments to send again; RetryRefused if they cannot be trusted."""
-    name = result.task_name or ""
+    name = row.task_name or ""
     # A web process has not imported the task modules yet; the worker's loader does this.
     app.loader.import_default_modules()
     if name not in app.tasks:
         raise RetryRefused(_("unknown task %(name)r") % {"name": name})
-    return name, _literal(result.task_args, tuple), _literal(result.task_kwargs, dict)
+    return name, _literal(row.task_args, tuple), _literal(row.task_kwargs, dict)
 
 
-def retry(result: TaskResult) -> str:
+def retry(row: FailedTask) -> str:
     """Send the failed task again with its stored arguments; forget the failure. New task id."""
-    name, args, kwargs = stored_call(result)
+    name, args, kwargs = stored_call(row)
     kwargs.pop("retries", None)  # the spent retry budgets: a retry by hand starts afresh
     sent = app.send_task(name, args=args, kwargs=kwargs)
-    result.delete()
+    row.delete()
     return sent.id
 
 
-def retry_many(results) -> RetryOutcome:
+def retry_many(rows) -> RetryOutcome:
     """Retry each failure on its own: one unreadable row does not stop the others."""
     outcome = RetryOutcome()
-    for result in results:
-        row_id = result.pk
+    for row in rows:
+        row_id = row.pk
         try:
-            outcome.retried.append((row_id, retry(result)))
+            outcome.retried.append((row_id, retry(row)))
         except RetryRefused as exc:
             outcome.refused.append((row_id, str(exc)))
         except OperationalError as exc:
@@ -108,6 +99,11 @@ def retry_many(results) -> RetryOutcome:
                 (row_id, _("the broker is unreachable: %(error)s") % {"error": exc})
             )
     return outcome
+
+
+def dismiss(row: FailedTask) -> None:
+    """Forget one failure without sending it again (someone dealt with it)."""
+    row.delete()
 
 
 def flush() -> int:

@@ -4,18 +4,23 @@ The admin site (invsync.admin_site) renders it above the sections; it needs noth
 integrations' admin classes, so the site can load before they register.
 """
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 from django.utils import formats, timezone
 
 from integrations.panel import activity
 from integrations.panel.charts import bar_chart
 from integrations.panel.dashboard import shop_tiles
+from warehouse.selectors import overbooked_reservations
 
 VIEW_PERMISSION = "integrations.view_integration"
 SYNC_PERMISSION = "integrations.run_sync"
 CHANGE_PERMISSION = "integrations.change_integration"
 # Seconds between reloads of the start page while a full sync runs.
 REFRESH_SECONDS = 10
+RESERVATIONS_PERMISSION = "warehouse.view_reservation"
+OVERBOOKED_SHOWN = 10  # products named in the warning; the rest are counted
 COLOURS = {
     "written": "#2e7d32",
     "differences": "#ef6c00",
@@ -34,6 +39,28 @@ def dashboard_context(request) -> dict:
         "tiles": [tile_context(request, tile) for tile in tiles],
         "charts": [chart_row(activity.last_day()), chart_row(activity.last_month())],
         "refresh_seconds": REFRESH_SECONDS if any(t.active_run for t in tiles) else None,
+        "overbooked": overbooked_context(request),
+    }
+
+
+def overbooked_context(request) -> dict | None:
+    """Products whose open reservations exceed their balance (reported, never refused: a shop
+    can sell before the ledger knows), as check_ledger reports them; None when there are none."""
+    found = overbooked_reservations()
+    if not found:
+        return None
+    may_view = request.user.has_perm(RESERVATIONS_PERMISSION)
+    changelist = reverse("admin:warehouse_reservation_changelist") if may_view else ""
+    return {
+        "rows": [
+            {
+                "found": row,
+                "url": changelist
+                and changelist + "?" + urlencode({"status__exact": "open", "q": row.sku}),
+            }
+            for row in found[:OVERBOOKED_SHOWN]
+        ],
+        "more": max(0, len(found) - OVERBOOKED_SHOWN),
     }
 
 

@@ -175,8 +175,24 @@ class Transport:
                 wait = retries.wait_before_next(error)
                 if wait is None:
                     raise
+                if self._limiter_waits(error):
+                    logger.warning("%s; retry %d when the rate limiter allows", error, attempt)
+                    continue
                 logger.warning("%s; retry %d in %.1f s", error, attempt, wait)
                 self.retry.sleep(wait)
+
+    def _limiter_waits(self, error: PrestaShopError) -> bool:
+        """Whether the limiter, not a fixed delay, decides when to retry after this error.
+
+        A 429 without Retry-After leaves the wait to a guess: the limiter has paused every
+        worker for as long as it judged right (a leaky bucket drains in seconds, a window
+        host gets longer pauses while its 429s go on), and the retry's slot waits for it.
+        """
+        return (
+            self.limiter is not None
+            and error.kind is Failure.RATE_LIMITED
+            and error.retry_after is None
+        )
 
     def _attempt(self, method, path, params, body, stock_id) -> Reply:
         """One request (two if Basic auth is dropped by the host), classified and parsed."""

@@ -72,8 +72,10 @@ def limits_of(integration) -> Callable[[], Limits]:
 
 
 def policy_from_settings() -> Policy:
-    """The default policy with the INVSYNC_RATELIMIT_* settings applied."""
+    """The default policy with the INVSYNC_RATELIMIT_* settings applied; a Retry-After pauses
+    the limiter at most INVSYNC_RETRY_AFTER_MAX, the cap a retried task's wait has too."""
     return Policy(
+        max_pause=float(settings.INVSYNC_RETRY_AFTER_MAX),
         burst=settings.INVSYNC_RATELIMIT_BURST,
         live_share=settings.INVSYNC_RATELIMIT_LIVE_SHARE,
         probe_interval=settings.INVSYNC_RATELIMIT_PROBE_MINUTES * 60.0,
@@ -98,7 +100,14 @@ def limiter_for(
     limits = limits_of(integration)
     if url:
         return RedisLimiter(
-            integration.pk, limits, policy, url=url, lane=lane, hook=hook, fallback_key=local_key
+            integration.pk,
+            limits,
+            policy,
+            url=url,
+            lane=lane,
+            hook=hook,
+            fallback_key=local_key,
+            socket_timeout=settings.INVSYNC_REDIS_TIMEOUT,
         )
     return LocalLimiter(local_key, limits, policy, lane=lane, hook=hook)
 

@@ -22,6 +22,7 @@ from .policy import (
     after_429,
     effective_rate,
     has_retry_after,
+    pace_between,
     probed_ceiling,
 )
 from .slots import Attempt, SlotLimiter, Status
@@ -42,6 +43,7 @@ class _State:
         self.base: int | None = None  # rate right after the last cut, None: no cut
         self.cut_at = 0.0  # when recovery from that cut began
         self.last_pause = 0.0  # the pause of the last 429, doubled while congestion lasts
+        self.last_429 = -math.inf  # when the last 429 outside a pause came
         self.learned: Learned | None = None  # None: not loaded from the hook yet
         self.loaded_at = -math.inf
         self.pressed: float | None = None  # when the ceiling first held requests back
@@ -119,11 +121,11 @@ class LocalLimiter(SlotLimiter):
                 # A 429 during a pause answers a request sent before it: the cut is made.
                 state.paused_until = max(state.paused_until, now + pause)
                 return
-            if not known and state.base is not None and now < state.cut_at + policy.window:
-                # Without Retry-After, a 429 soon after a cut is the same congestion: the
-                # host's window is still full. Wait longer rather than cut again.
+            if not known and self._same_congestion(now):
+                # Without Retry-After, a 429 soon after a cut, before anything went through,
+                # is the same congestion: the host's window is still full. Wait longer.
                 state.last_pause = policy.longer_pause(pause, state.last_pause)
-                state.paused_until = now + state.last_pause
+                state.paused_until, state.last_429 = now + state.last_pause, now
                 return
             learned = self._cut(limits, now, pause, known)
         self.hook.save_quietly(learned)
@@ -151,7 +153,7 @@ class LocalLimiter(SlotLimiter):
         with self._state.cond:
             state = self._state
             state.learned, state.loaded_at, state.pressed = None, -math.inf, None
-            state.base = None
+            state.base, state.last_429 = None, -math.inf
 
     def _load_learned(self) -> None:
         # Read outside the lock (the hook may query a database); the stored value wins when it
@@ -171,17 +173,28 @@ class LocalLimiter(SlotLimiter):
                 # Nothing stored (or unreadable): any value stored later wins.
                 state.learned = Learned(None, -math.inf)
 
+    def _same_congestion(self, now: float) -> bool:
+        """A cut within the last window and no request granted since its pause ended."""
+        state = self._state
+        if state.base is None or now >= state.cut_at + self.policy.window:
+            return False
+        return not any(t >= state.cut_at for t in state.started)
+
     def _cut(self, limits: Limits, now: float, pause: float, known: bool) -> Learned:
         state, policy = self._state, self.policy
         started = sum(1 for t in state.started if t >= now - policy.window)
+        # The request that met this 429 is among the starts since the last one.
+        since = max(state.last_429, state.cut_at if state.base is not None else -math.inf)
+        since_last = sum(1 for t in state.started if t > since) - 1
         rate, ceiling = after_429(
             limits,
             policy,
             current=self._rate(limits, now),
             started=started,
             retry_after_known=known,
+            pace=None if known else pace_between(since_last, now - since, policy.window),
         )
-        state.base, state.last_pause = rate, pause
+        state.base, state.last_pause, state.last_429 = rate, pause, now
         state.paused_until = state.cut_at = now + pause
         state.learned, state.pressed = Learned(ceiling, now), None
         return state.learned

@@ -46,6 +46,10 @@ class Policy:
     floor_share: float = 0.1  # neither rate nor ceiling drops below this share of the limit
     step_share: float = 0.1  # recovery per quiet window, as a share of the limit
     ceiling_margin: float = 0.9  # the learned ceiling, as a share of the rate that met a 429
+    # The ceiling as a share of a rate the shop was seen to let through (its window's count,
+    # or its pace between two 429s): a measurement, so it needs less room than a guess. The
+    # pace over `span` (a second longer than the window) keeps a little more in hand.
+    measured_margin: float = 0.95
     # One 429 judges the shop's limit to be at least this share of the pace it came at: a
     # window our own log saw only in part (a restart, traffic from elsewhere) must not
     # teach a ceiling near nothing. Another 429 goes lower if the shop holds less.
@@ -124,21 +128,46 @@ def effective_rate(
 
 
 def after_429(
-    limits: Limits, policy: Policy, *, current: int, started: int, retry_after_known: bool
+    limits: Limits,
+    policy: Policy,
+    *,
+    current: int,
+    started: int,
+    retry_after_known: bool,
+    pace: float | None = None,
 ) -> tuple[int, int]:
     """(rate, ceiling) after a 429 met at rate `current`, `started` requests in the last window.
 
     A host that sends Retry-After counts requests per window: what it let through in the
-    last window is its limit. One that does not (nginx limit_req) refuses a pace: the pace
-    itself was too fast. The ceiling goes just under that; the rate drops below both.
+    last window is its limit. One that does not (nginx limit_req) refuses a pace: `pace` is
+    the rate it let through since its previous 429 (a leaky bucket full at both), when that
+    came within the window; without it the pace in force was too fast, and the ceiling goes
+    just under it while the rate drops below both.
     """
-    observed = current
+    floor, least = policy.floor(limits), math.ceil(current * policy.least_share)
     if retry_after_known and started < current:
-        observed = max(started, math.ceil(current * policy.least_share))
-    floor = policy.floor(limits)
-    ceiling = max(floor, math.floor(observed * policy.ceiling_margin))
-    rate = max(floor, min(math.floor(current * policy.decrease), ceiling))
-    return rate, ceiling
+        measured: float | None = max(started, least)
+    elif not retry_after_known and pace is not None:
+        measured = max(min(pace, current), least)
+    else:
+        measured = None
+    if measured is None:
+        ceiling = max(floor, math.floor(current * policy.ceiling_margin))
+        return max(floor, min(math.floor(current * policy.decrease), ceiling)), ceiling
+    ceiling = max(floor, math.floor(measured * policy.measured_margin))
+    if pace is not None:
+        return ceiling, ceiling  # the shop's own pace: no need to go below it
+    return max(floor, min(math.floor(current * policy.decrease), ceiling)), ceiling
+
+
+PACE_SAMPLE = 10  # fewer starts between two 429s say too little about the shop's pace
+
+
+def pace_between(starts: int, seconds: float, window: float) -> float | None:
+    """Requests per window at `starts` over `seconds` (None when the span says nothing)."""
+    if seconds <= 0 or seconds > window or starts < PACE_SAMPLE:
+        return None
+    return starts * window / seconds
 
 
 def probed_ceiling(limits: Limits, policy: Policy, ceiling: int) -> int | None:

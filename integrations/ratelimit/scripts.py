@@ -190,9 +190,11 @@ return reply(1, 0, changed, ceiling, since)
 
 # KEYS: pause, aimd, log, ceiling
 # ARGV: rate, step, window, pause, floor, decrease, now, retry_after_known (1/0),
-#       ceiling_margin, ceiling_ttl_ms, aimd_ttl_ms, max_pause, least_share
+#       ceiling_margin, ceiling_ttl_ms, aimd_ttl_ms, max_pause, least_share, measured_margin,
+#       pace_sample
 # Pauses every holder, cuts the rate and lowers the ceiling (unless a pause is running, or
-# the 429 without Retry-After follows a cut within a window: then the pause doubles).
+# the 429 without Retry-After follows a cut within a window with nothing granted since its
+# pause: then the pause doubles).
 # Returns {status, 0, ceiling_changed, ceiling, since}; status -1: not seeded.
 BACKOFF = (
     COMMON
@@ -201,7 +203,8 @@ local rate, step, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3
 local pause, floor, decrease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local now, known, margin = clock(ARGV[7]), ARGV[8] == '1', tonumber(ARGV[9])
 local ceiling_ttl, aimd_ttl, max_pause = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local least_share = tonumber(ARGV[13])
+local least_share, measured_margin = tonumber(ARGV[13]), tonumber(ARGV[14])
+local pace_sample = tonumber(ARGV[15])
 
 local seeded, ceiling, since = read_ceiling(KEYS[4])
 if not seeded then
@@ -218,26 +221,53 @@ if paused_until > now then
   end
   return reply(1, 0, 0, ceiling, since)
 end
-local aimd = redis.call('HMGET', KEYS[2], 'cut_at', 'pause')
-if not known and aimd[1] and now < tonumber(aimd[1]) + window then
-  -- Like local.LocalLimiter.backoff(): the same congestion, wait longer.
+local aimd = redis.call('HMGET', KEYS[2], 'cut_at', 'pause', 'last')
+local cut_at = tonumber(aimd[1] or '0')
+if not known and aimd[1] and now < cut_at + window
+    and redis.call('ZCOUNT', KEYS[3], us(cut_at), '+inf') == 0 then
+  -- Like local.LocalLimiter.backoff(): nothing went through since the pause, the same
+  -- congestion; wait longer.
   local longer = math.min(max_pause, math.max(pause, 2 * tonumber(aimd[2] or '0')))
-  redis.call('HSET', KEYS[2], 'pause', us(longer))
+  redis.call('HSET', KEYS[2], 'pause', us(longer), 'last', us(now))
   pause_until(now + longer)
   return reply(1, 0, 0, ceiling, since)
+end
+
+-- Like policy.pace_between(): the pace the shop let through since its previous 429.
+local pace = nil
+if not known and aimd[3] then
+  local from = math.max(tonumber(aimd[3]), cut_at)
+  local seconds = now - from
+  local n = redis.call('ZCOUNT', KEYS[3], '(' .. us(from), '+inf') - 1
+  if seconds > 0 and seconds <= window and n >= pace_sample then
+    pace = n * window / seconds
+  end
 end
 
 -- Like policy.after_429().
 local current = effective(KEYS[2], cap_of(rate, ceiling), step, window, now)
 local started = redis.call('ZCOUNT', KEYS[3], us(now - window), '+inf')
-local observed = current
+local least = math.ceil(current * least_share)
+local measured = nil
 if known and started < current then
-  observed = math.max(started, math.ceil(current * least_share))
+  measured = math.max(started, least)
+elseif not known and pace then
+  measured = math.max(math.min(pace, current), least)
 end
-local learned = math.max(floor, math.floor(observed * margin))
-local cut = math.max(floor, math.min(math.floor(current * decrease), learned))
+local learned, cut
+if measured then
+  learned = math.max(floor, math.floor(measured * measured_margin))
+  cut = math.max(floor, math.min(math.floor(current * decrease), learned))
+  if pace then
+    cut = learned
+  end
+else
+  learned = math.max(floor, math.floor(current * margin))
+  cut = math.max(floor, math.min(math.floor(current * decrease), learned))
+end
 pause_until(now + pause)
-redis.call('HSET', KEYS[2], 'base', cut, 'cut_at', us(now + pause), 'pause', us(pause))
+redis.call('HSET', KEYS[2], 'base', cut, 'cut_at', us(now + pause), 'pause', us(pause),
+  'last', us(now))
 redis.call('PEXPIRE', KEYS[2], aimd_ttl)
 write_ceiling(KEYS[4], learned, now, ceiling_ttl)
 return reply(1, 0, 1, learned, now)

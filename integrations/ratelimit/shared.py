@@ -13,7 +13,15 @@ import redis
 from . import scripts
 from .learned import CeilingHook, Learned
 from .local import LocalLimiter
-from .policy import BULK, MAX_SLEEP, WAITER_GRACE, Limits, Policy, has_retry_after
+from .policy import (
+    BULK,
+    MAX_SLEEP,
+    PACE_SAMPLE,
+    WAITER_GRACE,
+    Limits,
+    Policy,
+    has_retry_after,
+)
 from .slots import Attempt, SlotLimiter, Status
 
 logger = logging.getLogger("integrations.ratelimit")
@@ -23,18 +31,20 @@ logger = logging.getLogger("integrations.ratelimit")
 REDIS_RETRY_AFTER = 5.0
 UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
 
-_clients: dict[str, redis.Redis] = {}
+_clients: dict[tuple[str, float], redis.Redis] = {}
 _clients_lock = threading.Lock()
+SOCKET_TIMEOUT = 2.0  # settings.INVSYNC_REDIS_TIMEOUT's default
 
 
-def redis_client(url: str) -> redis.Redis:
-    """One client (one connection pool) per URL per process."""
+def redis_client(url: str, socket_timeout: float = SOCKET_TIMEOUT) -> redis.Redis:
+    """One client (one connection pool) per URL and timeout per process."""
     with _clients_lock:
-        if url not in _clients:
-            _clients[url] = redis.Redis.from_url(
-                url, socket_connect_timeout=1.0, socket_timeout=2.0
+        key = (url, socket_timeout)
+        if key not in _clients:
+            _clients[key] = redis.Redis.from_url(
+                url, socket_connect_timeout=1.0, socket_timeout=socket_timeout
             )
-        return _clients[url]
+        return _clients[key]
 
 
 def _us(seconds: float) -> int:
@@ -65,10 +75,11 @@ class RedisLimiter(SlotLimiter):
         hook: CeilingHook | None = None,
         fallback_key: Hashable | None = None,
         clock: Callable[[], float] | None = None,
+        socket_timeout: float = SOCKET_TIMEOUT,
     ):
         super().__init__(limits, policy, lane=lane, hook=hook)
         self.url = url
-        self.client = redis_client(url)
+        self.client = redis_client(url, socket_timeout)
         self.clock = clock  # None: Redis's own clock; tests pass a fake one
         prefix = f"invsync:ratelimit:{{{key}}}"  # braces: one cluster slot for every key
         self.keys = {name: f"{prefix}:{name}" for name in KEY_NAMES}
@@ -114,7 +125,7 @@ class RedisLimiter(SlotLimiter):
         args += [policy.floor(limits), policy.decrease, self._now()]
         args += [int(has_retry_after(retry_after)), policy.ceiling_margin]
         args += [_ms(policy.ceiling_ttl), _ms(recovery), _us(policy.max_pause)]
-        args.append(policy.least_share)
+        args += [policy.least_share, policy.measured_margin, PACE_SAMPLE]
         reply = self._seeded_call("backoff", ("pause", "aimd", "log", "ceiling"), args)
         if reply is None:
             self.fallback.backoff(retry_after)
@@ -202,9 +213,26 @@ def _ms(seconds: float) -> int:
 
 
 _down_until: dict[str, float] = {}
+_failures: dict[str, int] = {}
+
+
+def is_down(url: str) -> bool:
+    """Whether limiters for this Redis use their in-process fallback now."""
+    return _down_until.get(url, 0.0) > time.monotonic()
+
+
+def failed_calls(url: str) -> int:
+    """Calls to this Redis that failed in this process (each one meant the fallback)."""
+    return _failures.get(url, 0)
+
+
+def forget_outage(url: str) -> None:
+    """Ask this Redis again at the next call (tests start from a reachable Redis)."""
+    _down_until.pop(url, None)
 
 
 def _mark_down(url: str, exc: Exception) -> None:
+    _failures[url] = _failures.get(url, 0) + 1
     if url not in _down_until:  # warn once per outage, not once per request
         logger.warning(
             "Rate limiter: Redis at %s is unreachable (%s); each process now limits itself "

@@ -121,7 +121,11 @@ class Command(BaseCommand):
                     "changed": run.changed,
                     "failed": run.failed,
                 }
-                + (f", ETA {progress.eta_label}" if progress.eta_label else "")
+                + (
+                    " " + _("(%(eta)s left)") % {"eta": progress.eta_label}
+                    if progress.eta_label
+                    else ""
+                )
             )
             self.stdout.write(
                 "    "

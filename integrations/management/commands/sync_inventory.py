@@ -2,8 +2,8 @@
 
 Exit codes: 0 started (or, with --wait, every run done; with --cancel, the runs cancelled);
 1 (CommandError) a missing, inactive, disabled or stopped integration, an unreachable broker,
-or a run that failed or was cancelled; 2 a run that finished with errors (some links failed,
-the rest were synced).
+or a run that failed or was cancelled, or (--dry-run) a report whose shop could not be read;
+2 a run that finished with errors (some links failed, the rest were synced).
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,12 +11,9 @@ from django.utils.translation import gettext as _
 
 from integrations import tasks
 from integrations.engine import estimates, runs
-from integrations.engine.discrepancies import find_discrepancies
-from integrations.models import SyncRun
-from integrations.panel import cli
+from integrations.models import StockReport, SyncRun
+from integrations.panel import cli, report_cli
 from integrations.panel.progress import describe_estimate
-from integrations.prestashop import PrestaShopError
-from integrations.reasons import describe_failure
 
 
 class Command(BaseCommand):
@@ -34,7 +31,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="print the discrepancy report (ledger vs shop); writes nothing",
+            help=(
+                "make the discrepancy report (ledger vs shop) in the background, wait for it "
+                "and print it; writes nothing"
+            ),
+        )
+        parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="with --dry-run: start the reports and return; they are shown in the admin",
         )
         parser.add_argument(
             "--wait", action="store_true", help="follow the runs until they end (needs workers)"
@@ -67,7 +72,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{integration.name}: {estimate}")
             return
         if options["dry_run"]:
-            self._report(integrations)
+            self._report(integrations, options)
             return
         cli.require_broker()
         started, refused = self._start(integrations)
@@ -109,19 +114,38 @@ class Command(BaseCommand):
                 )
             self.stdout.write(line % values)
 
-    def _report(self, integrations) -> None:
-        for integration in integrations:
-            try:
-                report = find_discrepancies(integration)
-            except PrestaShopError as exc:
-                raise CommandError(
+    def _report(self, integrations, options) -> None:
+        cli.require_broker()
+        started = [
+            tasks.start_discrepancy_report(integration, trigger=StockReport.Trigger.COMMAND)
+            for integration in integrations
+        ]
+        for report in started:
+            self.stdout.write(
+                _("%(name)s: discrepancy report #%(id)d started in the background.")
+                % {"name": report.integration.name, "id": report.pk}
+            )
+        if options["no_wait"]:
+            return
+        cli.warn_without_workers(self.stderr)
+        finished = report_cli.follow_reports(
+            self.stderr,
+            [report.pk for report in started],
+            poll=options["poll_interval"],
+            timeout=options["timeout"],
+        )
+        failed = [report for report in finished if report.status == StockReport.Status.FAILED]
+        for report in finished:
+            if report.status == StockReport.Status.DONE:
+                report_cli.write_report(self.stdout, report)
+        if failed:
+            raise CommandError(
+                " ".join(
                     _("%(name)s: the shop could not be read. %(reason)s")
-                    % {
-                        "name": integration.name,
-                        "reason": describe_failure(exc, key=integration.readable_api_key),
-                    }
-                ) from exc
-            cli.write_discrepancies(self.stdout, report)
+                    % {"name": report.integration.name, "reason": report.error}
+                    for report in failed
+                )
+            )
 
     def _start(self, integrations) -> tuple[list[SyncRun], list[str]]:
         started, refused = [], []

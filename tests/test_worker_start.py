@@ -1,0 +1,141 @@
+"""Without a shared limiter (INVSYNC_REDIS_URL empty) a worker that would run more than one
+process, each with its own rate limit per shop, is refused at start with a message that says
+what to set (issue 15: eight workers sent eight times the shop's limit)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 120  # generous: a loaded machine must not fail the test
+
+
+def worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A worker's environment with no shared limiter, on SQLite (the check needs no database)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "INVSYNC_"))}
+    env.update(
+        DEBUG="0",
+        INVSYNC_INSECURE_DEV_KEY="1",
+        INVSYNC_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CELERY_BROKER_URL="filesystem://",
+        INVSYNC_REDIS_URL="",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def worker_command(name: str, *options: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "invsync",
+        "worker",
+        "-l",
+        "info",
+        "-n",
+        name,
+        *options,
+    ]
+
+
+def test_two_worker_processes_without_a_shared_limiter_are_refused_with_a_clear_message(
+    tmp_path,
+):
+    result = subprocess.run(
+        worker_command("two@localhost", "--concurrency=2", "--pool=prefork"),
+        cwd=ROOT,
+        env=worker_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "invsync: refusing to start: 2 worker processes (--concurrency) without INVSYNC_REDIS_URL."
+    )
+    assert "Set INVSYNC_REDIS_URL to a Redis that every worker shares" in last
+    assert " ready." not in result.stdout + result.stderr
+
+
+def test_autoscale_to_several_processes_is_refused_too(tmp_path):
+    result = subprocess.run(
+        worker_command("auto@localhost", "--autoscale=4,1"),
+        cwd=ROOT,
+        env=worker_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "refusing to start: 4 worker processes" in result.stderr
+
+
+def wait_for_line(path: Path, text: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if text in path.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            pytest.fail(f"the worker exited ({process.returncode}):\n{path.read_text()[-3000:]}")
+        time.sleep(0.2)
+    pytest.fail(f"no {text!r} in the worker's log:\n{path.read_text()[-3000:]}")
+
+
+def test_a_second_single_process_worker_is_refused_while_the_first_runs(tmp_path, redis_url):
+    env = worker_env(tmp_path, CELERY_BROKER_URL=redis_url)
+    first_log = tmp_path / "first.log"
+    with first_log.open("w") as log:
+        first = subprocess.Popen(
+            worker_command("first@localhost", "--concurrency=1"),
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for_line(first_log, "first@localhost ready.", first)
+        second = subprocess.run(
+            worker_command("second@localhost", "--concurrency=1"),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+            check=False,
+        )
+        assert first.poll() is None  # the first one goes on
+    finally:
+        first.terminate()
+        first.wait(timeout=START_TIMEOUT)
+
+    assert second.returncode == 1
+    assert (
+        "invsync: refusing to start: 2 workers (second@localhost, first@localhost) without "
+        "INVSYNC_REDIS_URL." in second.stdout + second.stderr
+    )
+
+
+def test_with_the_opt_in_one_worker_of_two_processes_starts(tmp_path, redis_url):
+    env = worker_env(tmp_path, CELERY_BROKER_URL=redis_url, INVSYNC_ALLOW_UNSHARED_LIMITER="1")
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            worker_command("allowed@localhost", "--concurrency=2"),
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for_line(log_path, "allowed@localhost ready.", worker)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=START_TIMEOUT)
+    assert "refusing to start" not in log_path.read_text()
