@@ -244,7 +244,7 @@ def test_a_full_sync_survives_a_killed_worker_a_broker_outage_and_a_faulty_shop(
     rows = drifted_catalogue(shop, integration, warehouse, rng, receive_stock)
     shop.faults.seed(seed)
     shop.faults.configure({"rules": FAULTS})
-    doomed, _survivor = start_celery_workers(BOTH, BOTH)
+    doomed, survivor = start_celery_workers(BOTH, BOTH)
     shop.reset_counters()
     run = tasks.start_full_sync(integration, trigger=SyncRun.Trigger.ADMIN)
     keeper = Housekeeper()
@@ -269,7 +269,12 @@ def test_a_full_sync_survives_a_killed_worker_a_broker_outage_and_a_faulty_shop(
     back_at = time.monotonic()
 
     # 3. Quiescence, with the housekeeping as in production.
-    keeper.until(lambda: not run_active(run), timeout=QUIESCENCE_TIMEOUT, what="the run's end")
+    keeper.until(
+        lambda: not run_active(run),
+        timeout=QUIESCENCE_TIMEOUT,
+        what="the run's end",
+        state=lambda: state(run, shop, rows) + survivor.log()[-3000:],
+    )
     run_ended_at = time.monotonic()
     keeper.until(
         lambda: quiet(run, shop, rows),
