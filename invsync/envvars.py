@@ -111,6 +111,7 @@ SECTIONS: tuple[tuple[str, tuple[Var, ...]], ...] = (
         Var("INVSYNC_BROKER_VISIBILITY_TIMEOUT", INT, None, "Redis only: seconds before a task taken but not acknowledged is handed out again.", minimum=60, default_doc="CELERY_TASK_TIME_LIMIT + INVSYNC_RETRY_AFTER_MAX + 300 (4800)", example="4800"),
         Var("INVSYNC_RETRY_AFTER_MAX", INT, "900", "The longest wait a Retry-After may ask (seconds), of a retried sync task and of the rate limiter's pause after a 429.", minimum=1),
         Var("INVSYNC_UNCERTAIN_RECHECK", INT, "300", "Seconds after a write whose answer was lost before its row is read again.", minimum=1),
+        Var("INVSYNC_LINK_RETRY_SECONDS", INT, "30", "Seconds before a drain tries a failed link again, doubled after each failure up to an hour.", minimum=1),
         Var("INVSYNC_SHOP_RETRIES", INT, "2", "Retries of one request after a 5xx, a timeout or a broken connection.", minimum=0),
         Var("INVSYNC_SHOP_RATE_LIMIT_RETRIES", INT, "1", "Retries of one request after a 429.", minimum=0),
         Var("INVSYNC_SHOP_RETRY_AFTER_WAIT", FLOAT, "30", "The longest wait the client spends in the worker before such a retry; a longer one goes to the task.", minimum=0.0),

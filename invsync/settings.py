@@ -252,6 +252,9 @@ if INVSYNC_LEASE_RENEW_SECONDS * 2 > INVSYNC_LEASE_TIMEOUT:
         "INVSYNC_LEASE_RENEW_SECONDS must be at most half of INVSYNC_LEASE_TIMEOUT, or a live "
         "task would lose its lease between two renewals."
     )
+# Seconds before a link that failed is tried again by a drain, doubled after each failure up to
+# an hour (then the link needs attention in the panel).
+INVSYNC_LINK_RETRY_SECONDS = read("INVSYNC_LINK_RETRY_SECONDS")
 # Seconds after a write whose answer was lost (timeout, broken connection) before its row is
 # read again: longer than the shop's own execution limit, so a late write has landed by then.
 INVSYNC_UNCERTAIN_RECHECK = read("INVSYNC_UNCERTAIN_RECHECK")

@@ -1,7 +1,9 @@
+import shutil
+
 import pytest
 from django.db import connection
 
-from tests.services import REDIS_URL, redis_available, require_service
+from tests.services import REDIS_URL, PrivateRedis, redis_available, require_service
 
 pytest_plugins = [
     "tests.fixtures.ledger",
@@ -14,10 +16,22 @@ pytest_plugins = [
 
 
 @pytest.fixture
-def redis_url():
-    """URL of a real, empty Redis database (flushed before and after the test)."""
+def redis_url(tmp_path):
+    """URL of a real, empty Redis database of this test's own.
+
+    A redis-server started for the test (on a free port, no persistence) where the binary
+    is installed: other processes using INVSYNC_TEST_REDIS_URL (another test run, a cron
+    line's worker) neither see its keys nor flush them. Without the binary, the database at
+    INVSYNC_TEST_REDIS_URL, flushed before and after the test.
+    """
     import redis
 
+    if shutil.which("redis-server"):
+        server = PrivateRedis(tmp_path)
+        server.start()
+        yield server.url
+        server.stop()
+        return
     ok, reason = redis_available()
     require_service(ok, reason)
     client = redis.Redis.from_url(REDIS_URL)

@@ -263,6 +263,26 @@ def test_a_limiter_that_gives_no_slot_is_not_retried_by_the_client(rsps):
     assert (limiter.slots, len(rsps.calls)) == (1, 0)
 
 
+def test_a_request_the_limiter_refused_is_not_counted_as_sent(rsps):
+    class RefusingOnce(RecordingLimiter):
+        refused = False
+
+        def slot(self):
+            if not self.refused:
+                self.refused = True
+                raise LimiterTimeout("no slot within 30 s")  # or cancelled while waiting
+            return super().slot()
+
+    add(rsps, OK)
+    shop = client(retry=retrying([]), limiter=RefusingOnce())
+    with pytest.raises(LimiterTimeout):
+        shop.fetch_stock([7])
+
+    shop.fetch_stock([7])
+
+    assert (shop.requests_sent, len(rsps.calls)) == (1, 1)
+
+
 def test_negative_counts_or_delays_are_refused():
     with pytest.raises(ValueError, match="must not be negative"):
         RetryPolicy(temporary_retries=-1)

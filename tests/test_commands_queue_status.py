@@ -56,7 +56,7 @@ def test_shows_tasks_waiting_in_redis_no_worker_changes_runs_and_failures(redis_
 
     out = queue_status()
 
-    assert "Broker: redis://127.0.0.1:6379/" in out
+    assert f"Broker: {redis_broker} (osiągalny)" in out
     assert "Zadania oczekujące w kolejkach:\n  integrations_live: 2 (" in out
     # Nothing was ever sent to the bulk queue here, so Redis does not know it yet.
     assert "\n  integrations: nieznana (masowe: " in out

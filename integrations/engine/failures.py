@@ -25,13 +25,14 @@ from integrations.reasons import describe_failure
 
 logger = logging.getLogger("integrations.sync")
 
-BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 
 
 def backoff_delay(failed_attempts: int) -> timedelta:
-    """Exponential delay with jitter before a failing link is tried again by a drain."""
-    seconds = min(BACKOFF_BASE_SECONDS * 2 ** max(failed_attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    """Exponential delay with jitter before a failing link is tried again by a drain: from
+    INVSYNC_LINK_RETRY_SECONDS (default 30) doubled up to an hour."""
+    base = settings.INVSYNC_LINK_RETRY_SECONDS
+    seconds = min(base * 2 ** max(failed_attempts - 1, 0), BACKOFF_MAX_SECONDS)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 

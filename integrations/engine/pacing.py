@@ -14,6 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.models import SyncChunk, SyncRun
 
@@ -54,8 +55,9 @@ def reserve_chunks(run_id: int, *, limit: int | None = None) -> list[tuple[int, 
             (chunk_id, str(uuid.uuid4()))
             for chunk_id in unsent.order_by("index").values_list("pk", flat=True)[:free]
         ]
+        now = timezone.now()
         for chunk_id, task_id in reserved:
-            SyncChunk.objects.filter(pk=chunk_id).update(task_id=task_id)
+            SyncChunk.objects.filter(pk=chunk_id).update(task_id=task_id, due_at=now)
     return reserved
 
 
@@ -68,5 +70,5 @@ def unreserve(reserved: list[tuple[int, str]]) -> int:
     for chunk_id, task_id in reserved:
         released += SyncChunk.objects.filter(
             pk=chunk_id, task_id=task_id, status=SyncChunk.Status.QUEUED
-        ).update(task_id="")
+        ).update(task_id="", due_at=None)
     return released

@@ -1,7 +1,8 @@
 """What the periodic drain (celery beat, every minute) and the nightly schedule do.
 
 The drain catches every mark an after-commit enqueue missed (broker down, worker lost), takes
-work back from workers that are gone (expired leases: claims freed, chunks queued again), makes
+work back from workers that are gone (expired leases: claims freed, chunks queued again) and
+from a broker that lost its messages (chunks of a run that stopped moving, sent again), makes
 uncertain rows due for their re-read, finishes runs left unfinished, finds chunks whose enqueue
 was lost, and prunes the audit log and the failed tasks past their retention. What must be
 sent (drains, chunks) is returned to the caller: tasks.py sends it. With a two-minute lease
@@ -96,21 +97,25 @@ class Housekeeping:
     rechecks: int = 0  # uncertain rows made due for their re-read
     stalled_runs: int = 0  # runs finished here (every chunk closed)
     requeued_run_ids: list[int] = field(default_factory=list)  # runs with chunks sent again
+    stranded_run_ids: list[int] = field(default_factory=list)  # runs whose tasks were lost
     drain_ids: list[int] = field(default_factory=list)  # integrations with due marks
     unsent_run_ids: list[int] = field(default_factory=list)  # runs with chunks to re-send
 
 
 def housekeeping() -> Housekeeping:
-    """One periodic pass: take back expired leases, free stale claims, make rechecks due,
-    finish stalled runs, fail lost chunks, prune the log, find work to send."""
+    """One periodic pass: take back expired leases and lost chunk messages, free stale claims,
+    make rechecks due, finish stalled runs, fail lost chunks, prune the log, find work to send."""
     done = Housekeeping(requeued_run_ids=recovery.requeue_expired_chunks())
+    done.stranded_run_ids = recovery.requeue_stranded_chunks()
     done.reaped = outbox.reap_stale_claims()
     done.rechecks = outbox.make_rechecks_due()
     done.lost_chunks = fail_lost_chunks()
     done.stalled_runs = recovery.finish_stalled_runs()
     done.pruned = prune_log()
     done.pruned_failures = prune_failed_tasks()
-    done.unsent_run_ids = sorted({*runs_with_unsent_chunks(), *done.requeued_run_ids})
+    done.unsent_run_ids = sorted(
+        {*runs_with_unsent_chunks(), *done.requeued_run_ids, *done.stranded_run_ids}
+    )
     done.drain_ids = outbox.pending_integration_ids()
     logger.info("Integration inventory sync periodic drain: %s", done)
     return done

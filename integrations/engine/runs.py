@@ -10,7 +10,7 @@ their workers is closed, not joined, when a new full sync is asked for.
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
@@ -218,6 +218,7 @@ def begin_attempt(chunk: SyncChunk, token: str) -> bool:
             attempts=F("attempts") + 1,
             started_at=Coalesce(F("started_at"), Value(now)),
             lease_expires_at=leases.expiry(now=now),
+            due_at=None,
             error="",
         )
     )
@@ -239,11 +240,14 @@ def record_progress(chunk: SyncChunk, lease: leases.Lease, result: SyncResult, *
 
 
 def wait_for_retry(chunk_id: int, seconds: float, *, token: str, error) -> None:
-    """The chunk's task retries in ``seconds``: its lease covers the wait; the reason shows."""
+    """The chunk's task retries in ``seconds``: the chunk waits queued for that retry (still
+    its task's, due then), so no lease runs out meanwhile and nobody takes it for lost."""
     chunk = SyncChunk.objects.select_related("run__integration").get(pk=chunk_id)
     reason = describe_failure(error, key=chunk.run.integration.readable_api_key)
     SyncChunk.objects.filter(pk=chunk_id, task_id=token, status=SyncChunk.Status.RUNNING).update(
-        lease_expires_at=leases.expiry(extra=seconds),
+        status=SyncChunk.Status.QUEUED,
+        lease_expires_at=None,
+        due_at=timezone.now() + timedelta(seconds=seconds),
         error=_("Next attempt in %(seconds)d s. %(reason)s")
         % {"seconds": round(seconds), "reason": reason},
     )
@@ -290,6 +294,7 @@ def _close_chunk(chunk, status, processed, failed, error, *, batch_size=0) -> No
             error=error,
             batch_size=batch_size or None,
             lease_expires_at=None,
+            due_at=None,
             finished_at=timezone.now(),
         )
         if not closed:

@@ -129,6 +129,10 @@ class SyncChunk(models.Model):
     # lost its worker and is sent again with a new task id.
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
     requeues = models.PositiveIntegerField(_("sent again after a lost worker"), default=0)
+    # A queued chunk with a task id was sent: its message is due at this time (when it was
+    # sent, or when its retry's countdown ends). Long past, with nothing in its run moving,
+    # the message was lost (a broker restarted without persistence) and the chunk is sent again.
+    due_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     # None: the chunk wrote nothing in batches (nothing differed, or one row per request).
     batch_size = models.PositiveIntegerField(_("rows per write request"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)

@@ -230,8 +230,10 @@ class Transport:
         if self.use_ws_key:
             params.append(("ws_key", self._key))
         url = self.address.url(path, params)
-        self.requests_sent += 1
         with self._slot():
+            # Counted once the limiter lets it go: a request refused or cancelled while it
+            # waited for its slot never reached the shop.
+            self.requests_sent += 1
             reply = self._request(method, path, url, body)
         logger.debug("%s %s -> HTTP %s, %d bytes", method, path, reply.status, len(reply.body))
         version = reply.headers.get("PSWS-Version", "").strip()
