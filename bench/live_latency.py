@@ -159,16 +159,19 @@ def prepare(shop, rows, args) -> Setup:
 
 
 @contextlib.contextmanager
-def running_workers(folder: Path):
-    """The two worker processes, ready (they answer a ping); stopped afterwards."""
+def running_workers(folder: Path, *, layout=LAYOUT, concurrency: int = 1):
+    """The worker processes of `layout` (two by default), ready (they answer a ping);
+    stopped afterwards."""
     from demo.processes import Child, worker_command
     from invsync.celery import app
 
     children = []
     try:
-        for label, queues in LAYOUT:
+        for label, queues in layout:
             name = f"bench-{label}-{uuid.uuid4().hex[:6]}@localhost"
-            command = worker_command(name=name, concurrency=1, pool="prefork", queues=queues)
+            command = worker_command(
+                name=name, concurrency=concurrency, pool="prefork", queues=queues
+            )
             children.append(
                 Child(name, command, log_path=folder / f"{label}.log", env=dict(os.environ))
             )
