@@ -29,15 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import dataset
 from bench.django_env import django_environment
+from bench.harness import catalogue, flushed_redis, print_report, progress
+from prestashop_sim.faults import issue_10_mix
 
-FAULTS = [
-    {"kind": "http_error", "status": 503, "probability": 0.10},
-    {"kind": "rate_limited", "seconds": 1, "probability": 0.025},
-    {"kind": "rate_limited", "variant": "no_retry_after", "probability": 0.025},
-    {"kind": "hang", "seconds": 3.0, "probability": 0.05, "methods": ["PUT", "PATCH"]},
-    {"kind": "truncated", "probability": 0.03},
-    {"kind": "malformed", "probability": 0.02},
-]
+FAULTS = issue_10_mix(hang_seconds=3.0)
 # Waits and timeouts scaled down (production: 30 s read timeout, 30 s wait, 900 s, 300 s,
 # 30 s); the hang (3 s) outlasts the read timeout (2 s), so hung writes land late.
 TIMING = {
@@ -86,18 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         "INVSYNC_LINK_RETRY_SECONDS": str(args.link_retry),
         **TIMING,
     }
-    flush_redis(args.redis_url)
-    try:
-        with django_environment(database_url=database_url, services=services) as database:
-            lines = measure(args, database)
-    finally:
-        flush_redis(args.redis_url)
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        with args.save.open("a", encoding="utf-8") as file:
-            file.write(text + "\n")
+    with (
+        flushed_redis(args.redis_url),
+        django_environment(database_url=database_url, services=services) as database,
+    ):
+        lines = measure(args, database)
+    print_report(lines, args.save, append=True)
     return 0
 
 
@@ -127,10 +116,7 @@ def measure(args, database: str) -> list[str]:
     from bench.live_latency import running_workers
     from prestashop_sim.testing import run_simulator_process
 
-    items = dataset.shop_items(
-        args.products, combination_share=args.combination_share, seed=args.seed
-    )
-    rows = dataset.sellable_rows(items, args.products, drift=args.drift, seed=args.seed)
+    items, rows = catalogue(args)
     progress(f"seed {args.seed}: starting the simulator with {len(items)} shop products")
     with (
         run_simulator_process(
@@ -315,17 +301,6 @@ def seconds(value: float | None) -> str:
 
 def ratio(a, b) -> str:
     return "n/a" if not a or not b else f"{a / b:.2f}x"
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-
-
-def progress(message: str) -> None:
-    """A progress line on stderr (stdout holds the report)."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import dataset, engine_run, report
 from bench.django_env import django_environment
+from bench.harness import catalogue, print_report, progress
 from bench.presets import PRESETS, apply_preset
 
 
@@ -75,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--drift must be within 0..1 and --products at least 1")
     with django_environment(database_url=os.environ.get("DATABASE_URL", "")) as database:
         lines = measure(args, database)
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(text, encoding="utf-8")
+    print_report(lines, args.save)
     return 0
 
 
@@ -87,10 +84,7 @@ def measure(args, database: str) -> list[str]:
     """Everything that talks to the shop; returns the report's lines."""
     from prestashop_sim.testing import run_simulator_process
 
-    items = dataset.shop_items(
-        args.products, combination_share=args.combination_share, seed=args.seed
-    )
-    rows = dataset.sellable_rows(items, args.products, drift=args.drift, seed=args.seed)
+    items, rows = catalogue(args)
     progress(f"starting the simulator with {len(items)} shop products ({args.preset})")
     with run_simulator_process(
         items=items,
@@ -180,11 +174,6 @@ def run_engine(shop, integration, args, *, batch_writes: str) -> report.Way:
     sample = args.single_sample_chunks if batch_writes == "off" else 0
     result = engine_run.run_full_sync(integration, workers=args.workers, sample_chunks=sample)
     return report.Way(batch_writes, result.products, result.seconds, shop.counters(), result)
-
-
-def progress(message: str) -> None:
-    """A progress line on stderr (stdout ends with the ratios)."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import dataset, engine_run, report
 from bench.django_env import django_environment
+from bench.harness import catalogue, print_report, progress
 
 MODES = {
     "sliding": {"rate_mode": "sliding", "retry_after": True},
@@ -79,11 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--modes: choose from {', '.join(MODES)}")
     with django_environment(database_url=os.environ.get("DATABASE_URL", "")) as database:
         lines = measure(args, modes, database)
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.save:
-        args.save.parent.mkdir(parents=True, exist_ok=True)
-        args.save.write_text(text, encoding="utf-8")
+    print_report(lines, args.save)
     return 0
 
 
@@ -92,10 +89,7 @@ def measure(args, modes: list[str], database: str) -> list[str]:
     from integrations.linking import link_products
     from prestashop_sim.testing import run_simulator_process
 
-    items = dataset.shop_items(
-        args.products, combination_share=args.combination_share, seed=args.seed
-    )
-    rows = dataset.sellable_rows(items, args.products, drift=args.drift, seed=args.seed)
+    items, rows = catalogue(args)
     progress(f"starting the simulator with {len(items)} shop products")
     with run_simulator_process(
         items=items,
@@ -184,11 +178,6 @@ def report_lines(args, database: str, outcomes: list[Outcome], mismatches: int) 
             f"({max(0, o.rate_limited - 1)} after the first)"
         )
     return lines
-
-
-def progress(message: str) -> None:
-    """A progress line on stderr (stdout ends with the ratios)."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

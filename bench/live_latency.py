@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import dataset
 from bench.arrivals import ArrivalPoller
 from bench.django_env import django_environment
+from bench.harness import catalogue, flushed_redis, progress
 
 LAYOUT = (("live", ("integrations_live",)), ("bulk", ("integrations_live", "integrations")))
 WORKER_START_TIMEOUT = 90.0
@@ -72,12 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         "CELERY_RESULT_BACKEND": "django-db",
         "INVSYNC_DRAIN_DELAY": str(args.drain_delay),
     }
-    flush_redis(args.redis_url)
-    try:
-        with django_environment(database_url=database_url, services=services) as database:
-            lines = measure(args, database)
-    finally:
-        flush_redis(args.redis_url)
+    with (
+        flushed_redis(args.redis_url),
+        django_environment(database_url=database_url, services=services) as database,
+    ):
+        lines = measure(args, database)
     print("\n".join(lines))
     return 0
 
@@ -104,10 +104,7 @@ def measure(args, database: str) -> list[str]:
     """Everything with the shop and the workers running; returns the lines to print."""
     from prestashop_sim.testing import run_simulator_process
 
-    items = dataset.shop_items(
-        args.products, combination_share=args.combination_share, seed=args.seed
-    )
-    rows = dataset.sellable_rows(items, args.products, drift=args.drift, seed=args.seed)
+    items, rows = catalogue(args)
     progress(f"starting the simulator with {len(items)} shop products")
     with (
         run_simulator_process(
@@ -292,17 +289,6 @@ def sync_line(label: str, outcome: SyncOutcome) -> str:
         f"{label}: {outcome.status}, {outcome.processed} products, {outcome.changed} written, "
         f"{outcome.requests} requests answered by the shop, {outcome.seconds:.1f} s"
     )
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-
-
-def progress(message: str) -> None:
-    """A progress line on stderr (stdout holds the results)."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -118,3 +118,16 @@ class Faults:
         """Every rule with its firing count."""
         with self._lock:
             return [rule.as_dict() for rule in self.rules]
+
+
+def issue_10_mix(*, hang_seconds: float) -> list[dict]:
+    """Issue 10's fault mix as rules: 10% 503, 5% 429 (half without Retry-After), 5% writes
+    that hang `hang_seconds`, 3% truncated and 2% malformed bodies."""
+    return [
+        {"kind": "http_error", "status": 503, "probability": 0.10},
+        {"kind": "rate_limited", "seconds": 1, "probability": 0.025},
+        {"kind": "rate_limited", "variant": "no_retry_after", "probability": 0.025},
+        {"kind": "hang", "seconds": hang_seconds, "probability": 0.05, "methods": ["PUT", "PATCH"]},
+        {"kind": "truncated", "probability": 0.03},
+        {"kind": "malformed", "probability": 0.02},
+    ]

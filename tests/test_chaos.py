@@ -28,6 +28,7 @@ from django_celery_results.models import TaskResult
 from integrations import tasks
 from integrations.models import Integration, ProductLink, SyncChunk, SyncLogEntry, SyncRun
 from prestashop_sim import catalogue
+from prestashop_sim.faults import issue_10_mix
 from tests.services import PrivateRedis
 from warehouse.models import Document, Product
 from warehouse.selectors import stock_totals
@@ -55,14 +56,7 @@ TIMING = {  # the workers' and this process's settings: short leases, timeouts a
     "INVSYNC_DRAIN_DELAY": "0.2",
     "INVSYNC_LINK_RETRY_SECONDS": "2",  # failed links: the drain tries them again from 2 s
 }
-FAULTS = [
-    {"kind": "http_error", "status": 503, "probability": 0.10},
-    {"kind": "rate_limited", "seconds": 1, "probability": 0.025},
-    {"kind": "rate_limited", "variant": "no_retry_after", "probability": 0.025},
-    {"kind": "hang", "seconds": 2.0, "probability": 0.05, "methods": ["PUT", "PATCH"]},
-    {"kind": "truncated", "probability": 0.03},
-    {"kind": "malformed", "probability": 0.02},
-]
+FAULTS = issue_10_mix(hang_seconds=2.0)
 
 
 @pytest.fixture

@@ -46,17 +46,33 @@ def worker_command(name: str, *options: str) -> list[str]:
     ]
 
 
-def test_two_worker_processes_without_a_shared_limiter_are_refused_with_a_clear_message(
-    tmp_path,
-):
-    result = subprocess.run(
-        worker_command("two@localhost", "--concurrency=2", "--pool=prefork"),
+def run_worker(name: str, *options: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start a worker and wait for it to exit (a refused one does at once)."""
+    return subprocess.run(
+        worker_command(name, *options),
         cwd=ROOT,
-        env=worker_env(tmp_path),
+        env=env,
         capture_output=True,
         text=True,
         timeout=START_TIMEOUT,
         check=False,
+    )
+
+
+def start_worker(name: str, *options: str, env: dict[str, str], log_path: Path):
+    """Start a worker in the background, its output in `log_path`."""
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            worker_command(name, *options),
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def test_two_worker_processes_without_a_shared_limiter_are_refused_with_a_clear_message(
+    tmp_path,
+):
+    result = run_worker(
+        "two@localhost", "--concurrency=2", "--pool=prefork", env=worker_env(tmp_path)
     )
 
     assert result.returncode == 1
@@ -69,15 +85,7 @@ def test_two_worker_processes_without_a_shared_limiter_are_refused_with_a_clear_
 
 
 def test_autoscale_to_several_processes_is_refused_too(tmp_path):
-    result = subprocess.run(
-        worker_command("auto@localhost", "--autoscale=4,1"),
-        cwd=ROOT,
-        env=worker_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=START_TIMEOUT,
-        check=False,
-    )
+    result = run_worker("auto@localhost", "--autoscale=4,1", env=worker_env(tmp_path))
 
     assert result.returncode == 1
     assert "refusing to start: 4 worker processes" in result.stderr
@@ -97,22 +105,10 @@ def wait_for_line(path: Path, text: str, process: subprocess.Popen) -> None:
 def test_a_second_single_process_worker_is_refused_while_the_first_runs(tmp_path, redis_url):
     env = worker_env(tmp_path, CELERY_BROKER_URL=redis_url)
     first_log = tmp_path / "first.log"
-    with first_log.open("w") as log:
-        first = subprocess.Popen(
-            worker_command("first@localhost", "--concurrency=1"),
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    first = start_worker("first@localhost", "--concurrency=1", env=env, log_path=first_log)
     try:
         wait_for_line(first_log, "first@localhost ready.", first)
-        second = subprocess.run(
-            worker_command("second@localhost", "--concurrency=1"),
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
+        second = run_worker("second@localhost", "--concurrency=1", env=env)
         assert first.poll() is None  # the first one goes on
     finally:
         first.terminate()
@@ -128,11 +124,7 @@ def test_a_second_single_process_worker_is_refused_while_the_first_runs(tmp_path
 def test_with_the_opt_in_one_worker_of_two_processes_starts(tmp_path, redis_url):
     env = worker_env(tmp_path, CELERY_BROKER_URL=redis_url, INVSYNC_ALLOW_UNSHARED_LIMITER="1")
     log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            worker_command("allowed@localhost", "--concurrency=2"),
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    worker = start_worker("allowed@localhost", "--concurrency=2", env=env, log_path=log_path)
     try:
         wait_for_line(log_path, "allowed@localhost ready.", worker)
     finally:

@@ -4,14 +4,13 @@ while the task runs and its findings (with the fix button) when it is done."""
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404, JsonResponse
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrations.admin import views
+from integrations.admin.records import WorkerRecordAdmin
 from integrations.models import Integration, StockReport
 from integrations.panel.progress import grouped
-from invsync.badges import badge
 
 STATUS_KINDS = {
     StockReport.Status.QUEUED: "info",
@@ -37,7 +36,7 @@ def report_progress(report: StockReport) -> dict:
 
 
 @admin.register(StockReport)
-class StockReportAdmin(admin.ModelAdmin):
+class StockReportAdmin(WorkerRecordAdmin):
     list_display = ("id", "integration", "status_badge", "progress", "differing", "missing")
     list_display_links = ("id", "integration")
     list_filter = ("status", "integration")
@@ -45,20 +44,12 @@ class StockReportAdmin(admin.ModelAdmin):
     fields = ("integration", "trigger", "triggered_by", "created_at", "started_at", "finished_at")
     readonly_fields = fields
     change_form_template = "admin/integrations/stockreport/change_form.html"
-
-    @admin.display(description=gettext_lazy("status"), ordering="status")
-    def status_badge(self, obj):
-        return badge(obj.get_status_display(), STATUS_KINDS.get(obj.status, "muted"))
+    # Never added here: started by the integration's button or sync_inventory --dry-run.
+    status_kinds = STATUS_KINDS
 
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, obj):
         return f"{grouped(obj.checked)} / {grouped(obj.total)}"
-
-    def has_add_permission(self, request):
-        return False  # started by the integration's button or sync_inventory --dry-run
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         report = self.get_object(request, unquote(object_id))
@@ -73,14 +64,7 @@ class StockReportAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="integrations_stockreport_progress",
-            ),
-            *super().get_urls(),
-        ]
+        return [self.progress_path("integrations_stockreport_progress"), *super().get_urls()]
 
     def progress_view(self, request, object_id):
         report = self.get_object(request, unquote(object_id))

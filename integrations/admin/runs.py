@@ -13,9 +13,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from integrations.admin import views
+from integrations.admin.records import WorkerRecordAdmin
 from integrations.models import SyncChunk, SyncRun
 from integrations.panel.progress import grouped, run_progress
-from invsync.badges import badge
 
 STATUS_KINDS = {
     SyncRun.Status.QUEUED: "info",
@@ -33,7 +33,7 @@ def chunk_labels() -> dict:
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(WorkerRecordAdmin):
     # Fits 1,366 px with the filters; kind, trigger and who started it are on the run's page.
     list_display = (
         "id",
@@ -59,10 +59,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         "log_link",
     )
     readonly_fields = fields
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_badge(self, obj):
-        return badge(obj.get_status_display(), STATUS_KINDS.get(obj.status, "muted"))
+    # Never added here: runs are started by the integration's button or the command.
+    status_kinds = STATUS_KINDS
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -72,12 +70,6 @@ class SyncRunAdmin(admin.ModelAdmin):
     def log_link(self, obj):
         url = reverse("admin:integrations_synclogentry_changelist")
         return format_html('<a href="{}?run__id__exact={}">{}</a>', url, obj.pk, _("Show entries"))
-
-    def has_add_permission(self, request):
-        return False  # runs are started by the integration's button or the command
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         # A run in progress is still counted by its chunk tasks.
@@ -95,11 +87,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/progress/",
-                self.admin_site.admin_view(self.progress_view),
-                name="integrations_syncrun_progress",
-            ),
+            self.progress_path("integrations_syncrun_progress"),
             path(
                 "<path:object_id>/cancel/",
                 self.admin_site.admin_view(self.cancel_view),

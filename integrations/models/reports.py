@@ -9,8 +9,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from integrations.models.jobs import BackgroundJobMixin
 
-class StockReport(models.Model):
+
+class StockReport(BackgroundJobMixin, models.Model):
     """One discrepancy report (ledger vs shop, read-only), run by a task on the bulk queue."""
 
     class Status(models.TextChoices):
@@ -71,10 +73,6 @@ class StockReport(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.integration}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
     @property
     def percent(self) -> int:

@@ -6,10 +6,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models.integration import Integration
+from integrations.models.jobs import BackgroundJobMixin
 from integrations.models.links import ProductLink
 
 
-class SyncRun(models.Model):
+class SyncRun(BackgroundJobMixin, models.Model):
     class Kind(models.TextChoices):
         FULL = "full", _("full")
         SCHEDULED = "scheduled", _("scheduled")
@@ -86,10 +87,6 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.integration} ({self.get_kind_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
     @property
     def is_cancelling(self) -> bool:
