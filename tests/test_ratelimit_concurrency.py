@@ -1,6 +1,10 @@
 """Measuring how many requests a shop serves at once: a few parallel reads against the
 simulator, whose capacity queues what it cannot serve, as a PHP-FPM pool does."""
 
+import itertools
+import threading
+import time
+
 from integrations.prestashop import PrestaShopClient, RetryPolicy
 from integrations.ratelimit import measure_concurrency
 
@@ -26,6 +30,21 @@ def test_a_shop_serving_three_at_once_measures_three(simulator_factory):
 
     assert measured == 3
     assert shop.counters()["total"] == 2 + 2 + 4 + 8
+
+
+def test_a_straggling_read_does_not_lower_the_measure():
+    """A read that a busy machine sends late (here the last one of the rounds of 4 and 8)
+    stretches its round by a whole read; the first wave still shows the shop's capacity."""
+    shop = threading.Semaphore(3)
+    calls = itertools.count()
+
+    def read():
+        if next(calls) in (7, 15):
+            time.sleep(0.6)
+        with shop:
+            time.sleep(0.2)
+
+    assert measure_concurrency(read) == 3
 
 
 def test_a_shop_serving_everything_at_once_measures_the_most_asked(simulator_factory):
