@@ -322,6 +322,28 @@ def test_an_integration_with_no_address_records_the_event_and_sends_nothing(
     assert mailoutbox == []
 
 
+def test_without_a_mail_server_the_alert_says_it_only_reached_the_log(
+    make_integration, webhook, settings, capsys
+):
+    settings.EMAIL_BACKEND = delivery.CONSOLE_BACKEND
+    mail_only = make_integration(name="Sklep A", notify_emails="szef@sklep.pl")
+    both = make_integration(
+        name="Sklep B", notify_emails="szef@sklep.pl", notify_webhook_url=webhook.url
+    )
+    finished_run(mail_only, "failed")
+    finished_run(both, "failed")
+
+    tasks.alerts_task()
+
+    logged = Alert.objects.get(integration=mail_only)
+    assert (logged.status, logged.recipients) == ("logged", "e-mail: szef@sklep.pl")
+    assert logged.get_status_display() == "tylko w logu workera (brak EMAIL_HOST)"
+    assert logged.error == "e-mail: EMAIL_HOST nie jest ustawiony, zapisano tylko w logu workera"
+    sent = Alert.objects.get(integration=both)
+    assert (sent.status, sent.recipients) == ("sent", f"webhook: {webhook.url}")
+    assert "To: szef@sklep.pl" in capsys.readouterr().out  # the console backend's log
+
+
 def test_the_admin_refuses_a_malformed_notification_address(admin_client, make_integration):
     integration = make_integration()
     url = reverse("admin:integrations_integration_change", args=[integration.pk])

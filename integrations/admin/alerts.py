@@ -11,6 +11,7 @@ STATUS_KINDS = {
     Alert.Status.SENT: "ok",
     Alert.Status.FAILED: "error",
     Alert.Status.NO_RECIPIENTS: "warning",
+    Alert.Status.LOGGED: "warning",
 }
 
 

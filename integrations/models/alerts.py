@@ -22,6 +22,8 @@ class Alert(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("not delivered")
         NO_RECIPIENTS = "no_recipients", _("no address configured")
+        # Django's console mail backend (no EMAIL_HOST): the e-mail went to the worker's log.
+        LOGGED = "logged", _("only in the worker's log (no EMAIL_HOST)")
 
     integration = models.ForeignKey(
         "integrations.Integration",

@@ -2,7 +2,9 @@
 
 E-mail goes through Django's mail settings (EMAIL_*), the webhook is a JSON POST to the
 integration's URL. An alert counts as sent when one of the configured ways delivered it; a
-failed delivery is tried again each minute, INVSYNC_ALERT_ATTEMPTS times in all. No network
+failed delivery is tried again each minute, INVSYNC_ALERT_ATTEMPTS times in all. Without a
+mail server (Django's console backend) an e-mail only reaches the worker's log, and the
+alert says so ("logged") instead of "sent". No network
 call happens inside a transaction: the alerts are claimed (status "sending") first.
 """
 
@@ -27,11 +29,13 @@ logger = logging.getLogger("integrations.alerts")
 STALE_CLAIM = timedelta(minutes=10)
 SEVERITY = [Alert.Kind.STOP, Alert.Kind.RUN_ERRORS, Alert.Kind.OLD_FAILURE]
 LISTED = 30  # alert lines in one message; the rest are counted
+CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"  # no EMAIL_HOST
 
 
 @dataclass
 class Outcome:
     delivered: list[str] = field(default_factory=list)  # "e-mail: a@b", "webhook: https://…"
+    logged: list[str] = field(default_factory=list)  # e-mails only written to the log
     errors: list[str] = field(default_factory=list)
 
 
@@ -136,7 +140,11 @@ def deliver_email(outcome: Outcome, emails: list[str], subject: str, body: str) 
     except Exception as error:  # SMTP, DNS, TLS: recorded on the alert, tried again later
         outcome.errors.append(_("e-mail: %(error)s") % {"error": one_line(error)})
     else:
-        outcome.delivered += [f"e-mail: {address}" for address in emails]
+        sent = [f"e-mail: {address}" for address in emails]
+        if settings.EMAIL_BACKEND == CONSOLE_BACKEND:
+            outcome.logged += sent
+        else:
+            outcome.delivered += sent
 
 
 def deliver_webhook(outcome: Outcome, url: str, body: dict) -> None:
@@ -159,12 +167,16 @@ def deliver_webhook(outcome: Outcome, url: str, body: dict) -> None:
 
 
 def record(alerts: list[Alert], outcome: Outcome) -> None:
-    """Sent if one way delivered; otherwise waiting for the next minute, or failed at last."""
+    """Sent if one way delivered; "logged" if the e-mail only reached the worker's log and the
+    webhook (if any) did not fail; otherwise waiting for the next minute, or failed at last."""
+    failed = list(outcome.errors)
+    if outcome.logged:
+        outcome.errors.append(_("e-mail: EMAIL_HOST is not set, written to the worker's log only"))
     error = "; ".join(outcome.errors)
-    if outcome.delivered:
-        finish(
-            alerts, status=Alert.Status.SENT, recipients=", ".join(outcome.delivered), error=error
-        )
+    if outcome.delivered or (outcome.logged and not failed):
+        status = Alert.Status.SENT if outcome.delivered else Alert.Status.LOGGED
+        shown = outcome.delivered or outcome.logged
+        finish(alerts, status=status, recipients=", ".join(shown), error=error)
         return
     logger.warning("Notification not delivered: alerts=%s error=%s", len(alerts), error)
     spent = [alert for alert in alerts if alert.attempts >= settings.INVSYNC_ALERT_ATTEMPTS]
