@@ -23,7 +23,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.engine import (
@@ -312,11 +312,18 @@ def schedule_drains(integration_ids: set[int]) -> None:
         transaction.on_commit(functools.partial(enqueue_drains, set(integration_ids)), robust=True)
 
 
-def drain_delay() -> float:
-    """Seconds a drain waits after the commit (INVSYNC_DRAIN_DELAY, default 1).
+# The first drain after a quiet spell waits this share of the drain delay (0.1 s by default):
+# enough for the changes one transaction commits together, short beside the delay itself.
+QUIET_START = 0.1
 
-    A short wait lets a burst of approvals touching the same products become one write per
-    product: the first drain to run finds every mark of the burst.
+
+def drain_delay() -> float:
+    """Seconds between two drains of one integration (INVSYNC_DRAIN_DELAY, default 1).
+
+    The first change after a quiet spell goes out almost at once (QUIET_START); a change
+    within this many seconds of the last drain waits for the rest of the interval, so a
+    burst of approvals touching the same products becomes one write per product in the next
+    drain, which finds every mark of the burst.
     """
     return settings.INVSYNC_DRAIN_DELAY
 
@@ -324,18 +331,19 @@ def drain_delay() -> float:
 def enqueue_drains(integration_ids: set[int]) -> None:
     """Send one drain task per integration unless one is already due; never raises.
 
-    A burst of approvals thus becomes one drain (and one write per product): the drain
-    queued first runs ``drain_delay()`` after it was sent and finds every mark committed
-    before then. A broker failure is logged; the periodic drain syncs those marks.
+    A burst of approvals thus becomes at most two drains (its first change almost at once,
+    the rest together ``drain_delay()`` later). A broker failure is logged; the periodic drain syncs
+    those marks.
     """
     delay = drain_delay()
     for integration_id in sorted(integration_ids):
-        if not _claim_drain_slot(integration_id, delay):
+        countdown = _claim_drain_slot(integration_id, delay)
+        if countdown is None:
             continue
         try:
             drain_task.apply_async(
                 (integration_id,),
-                countdown=delay,
+                countdown=countdown,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
             )
         except Exception as error:
@@ -360,11 +368,23 @@ def broker_failure(error: BaseException) -> str:
     return f"{type(error).__name__}: {_URL_CREDENTIALS.sub('//***@', text)}"
 
 
-def _claim_drain_slot(integration_id: int, delay: float) -> bool:
-    """True if no drain is due yet for this integration (and one is now), by conditional UPDATE."""
+def _claim_drain_slot(integration_id: int, delay: float) -> float | None:
+    """The countdown of a drain to send now, or None if one is already due.
+
+    ``drain_due_at`` holds when the last drain was (or is) due. None due within ``delay``
+    seconds before now: the drain goes after a tenth of ``delay`` (the changes committed
+    together join it). One due lately: the next follows ``delay`` after it. One due in the
+    future: nothing is sent, it takes this change too. Conditional UPDATEs, so two callers
+    never both send.
+    """
     now = timezone.now()
-    return bool(
-        Integration.objects.filter(pk=integration_id)
-        .filter(Q(drain_due_at__isnull=True) | Q(drain_due_at__lte=now))
-        .update(drain_due_at=now + timedelta(seconds=delay))
-    )
+    step = timedelta(seconds=delay)
+    slot = Integration.objects.filter(pk=integration_id)
+    if slot.filter(Q(drain_due_at__isnull=True) | Q(drain_due_at__lte=now - step)).update(
+        drain_due_at=now + step * QUIET_START
+    ):
+        return delay * QUIET_START
+    if slot.filter(drain_due_at__lte=now).update(drain_due_at=F("drain_due_at") + step):
+        due_at = slot.values_list("drain_due_at", flat=True).first()
+        return max(0.0, (due_at - now).total_seconds()) if due_at else 0.0
+    return None

@@ -105,7 +105,7 @@ SECTIONS: tuple[tuple[str, tuple[Var, ...]], ...] = (
     ("Sync engine", (
         Var("INVSYNC_LOG_RETENTION_DAYS", INT, "30", "Days the sync log (one entry per write or failure) is kept.", minimum=1),
         Var("INVSYNC_FAILED_TASK_RETENTION_DAYS", INT, "30", "Days a failed task stays listed unless retried or dismissed first; Celery's result cleanup does not touch it.", minimum=1),
-        Var("INVSYNC_DRAIN_DELAY", FLOAT, "1.0", "Seconds a drain waits after a stock change, so a burst of approvals becomes one write.", minimum=0.0),
+        Var("INVSYNC_DRAIN_DELAY", FLOAT, "1.0", "Seconds between two drains of one shop: the first stock change after a quiet spell goes out after a tenth of this, later ones wait for the rest, so a burst of approvals becomes one write.", minimum=0.0),
         Var("INVSYNC_LEASE_TIMEOUT", INT, "120", "Seconds a running chunk or drain may go without renewing its lease before its claims are freed and its chunk sent again.", minimum=1),
         Var("INVSYNC_LEASE_RENEW_SECONDS", FLOAT, None, "Seconds between two renewals of a lease; at most half of INVSYNC_LEASE_TIMEOUT.", minimum=0.1, default_doc="10 (a quarter of INVSYNC_LEASE_TIMEOUT if that is less)", example="10"),
         Var("INVSYNC_BROKER_VISIBILITY_TIMEOUT", INT, None, "Redis only: seconds before a task taken but not acknowledged is handed out again.", minimum=60, default_doc="CELERY_TASK_TIME_LIMIT + INVSYNC_RETRY_AFTER_MAX + 300 (4800)", example="4800"),

@@ -69,8 +69,26 @@ def test_two_approvals_in_one_transaction_drain_every_integration_after_commit(
     assert {callback.func for callback in callbacks} == {tasks.enqueue_drains}
     assert set().union(*(callback.args[0] for callback in callbacks)) == {integration.pk, other.pk}
     # However many callbacks the transaction registered, one drain per integration goes out.
-    assert tasks._claim_drain_slot(integration.pk, 5.0) is True
-    assert tasks._claim_drain_slot(integration.pk, 5.0) is False
+    assert tasks._claim_drain_slot(integration.pk, 5.0) == 0.5
+    assert tasks._claim_drain_slot(integration.pk, 5.0) is None
+
+
+def test_the_first_change_after_a_quiet_spell_drains_at_once_and_a_burst_waits_the_delay(
+    db, make_integration
+):
+    integration = make_integration()
+    slot = Integration.objects.filter(pk=integration.pk)
+    now = timezone.now()
+
+    assert tasks._claim_drain_slot(integration.pk, 1.0) == 0.1  # quiet: almost at once
+    assert tasks._claim_drain_slot(integration.pk, 1.0) is None  # that drain takes this too
+    slot.update(drain_due_at=now - timedelta(seconds=0.4))  # a drain went 0.4 s ago
+    countdown = tasks._claim_drain_slot(integration.pk, 1.0)
+    assert 0.5 <= countdown <= 0.6  # the next one second after it
+    assert slot.get().drain_due_at == now + timedelta(seconds=0.6)
+    assert tasks._claim_drain_slot(integration.pk, 1.0) is None
+    slot.update(drain_due_at=now - timedelta(seconds=3))  # quiet again
+    assert tasks._claim_drain_slot(integration.pk, 1.0) == 0.1
 
 
 def test_cancelling_marks_links_again(shop_links, warehouse, make_document):
