@@ -92,9 +92,10 @@ def pre_request(worker, req):
     req.scheme = "https" if worker.cfg.is_ssl else "http"
 
 
-# The run page asks for its progress every 2 s while it is open: those answers stay out of
-# the access log (errors are still logged), which would otherwise hold little else.
-QUIET_PATHS = re.compile(r"^/admin/integrations/syncrun/[^/]+/progress/$")
+# The run and report pages ask for their progress every 2 s while they are open: those
+# answers stay out of the access log (errors are still logged), which would otherwise hold
+# little else.
+QUIET_PATHS = re.compile(r"^/admin/integrations/(syncrun|stockreport)/[^/]+/progress/$")
 
 
 class AccessLogger(Logger):

@@ -1,6 +1,6 @@
 """deploy/gunicorn.conf.py in a real gunicorn: X-Forwarded-Proto believed from the trusted
 proxies only (issue 15: a client reaching the port directly could claim https), and the run
-page's progress polls kept out of the access log."""
+and report pages' progress polls kept out of the access log."""
 
 import os
 import socket
@@ -15,6 +15,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60
 PROGRESS = "/admin/integrations/syncrun/5/progress/"
+REPORT_PROGRESS = "/admin/integrations/stockreport/3/progress/"
 
 
 def free_port() -> int:
@@ -83,6 +84,7 @@ def test_successful_progress_polls_stay_out_of_the_access_log(start_gunicorn):
     url = start_gunicorn("127.0.0.1")
     for _ in range(5):
         assert requests.get(f"{url}{PROGRESS}", timeout=10).status_code == 200
+        assert requests.get(f"{url}{REPORT_PROGRESS}", timeout=10).status_code == 200
     requests.get(f"{url}{PROGRESS}?status=500", timeout=10)
     requests.get(f"{url}/admin/integrations/syncrun/5/change/", timeout=10)
     deadline = time.monotonic() + START_TIMEOUT  # the log line follows the answer
