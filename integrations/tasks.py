@@ -293,12 +293,13 @@ def resync_links(link_ids) -> resync.ResyncOutcome:
 
 def follow_up(integration_id: int, result: SyncResult) -> None:
     """Links changed while a pass held them, or held by another task when the drain came,
-    stay dirty: make sure a drain comes for them.
+    stay dirty, and a drain that found another one running did nothing: make sure a drain
+    comes for them.
 
     A drain sent by the change that moved them may have found them claimed by this pass (or
     by a full sync's chunk, which lets links it need not write go right after its read).
     """
-    if result.moved or result.held:
+    if result.moved or result.held or result.deferred:
         enqueue_drains({integration_id})
 
 

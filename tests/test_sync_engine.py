@@ -1,6 +1,9 @@
 """The sync engine against the simulator: drains, diff then write, modes, query counts."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from integrations.engine import drain, outbox
 from integrations.models import Integration, ProductLink, SyncLogEntry
@@ -316,6 +319,38 @@ def test_a_drain_reports_due_links_another_task_holds_so_one_comes_back(
 
     assert (result.changed, result.held, shop.quantity(rows[products[0].pk])) == (0, 1, 0)
     assert link_of(products[0]).dirty
+
+
+def test_a_drain_finding_another_running_leaves_the_marks_to_it(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 4})
+    assert drain.take_turn(integration.pk, "running-drain")
+    shop.reset_counters()
+
+    deferred = drain.drain(integration.pk)
+
+    assert (deferred.deferred, deferred.processed, shop.counters()["total"]) == (1, 0, 0)
+    assert link_of(products[0]).dirty
+    drain.end_turn(integration.pk, "running-drain")
+    done = drain.drain(integration.pk)
+    assert (done.deferred, done.changed, shop.quantity(rows[products[0].pk])) == (0, 1, 4)
+    assert Integration.objects.filter(pk=integration.pk, drain_token="").exists()
+
+
+def test_the_turn_of_a_drain_that_is_gone_holds_only_a_few_seconds(
+    three, shop, warehouse, receive_stock
+):
+    integration, products, rows = three
+    receive_stock(warehouse, {products[0]: 4})
+    drain.take_turn(integration.pk, "killed-drain")
+    Integration.objects.filter(pk=integration.pk).update(
+        drain_turn_until=timezone.now() - timedelta(milliseconds=1)
+    )
+
+    assert drain.drain(integration.pk).changed == 1
+    assert shop.quantity(rows[products[0].pk]) == 4
 
 
 def test_a_full_sync_leaves_to_the_drain_a_link_a_document_moved_after_its_read(

@@ -353,6 +353,20 @@ def test_an_unexpected_error_in_a_drain_fails_its_links_with_the_reason(
         ("failing", True, "")
     ] * 2
     assert all("ZeroDivisionError" in link.last_error for link in links)
+    assert Integration.objects.filter(pk=integration.pk, drain_token="").exists()  # turn ended
+
+
+def test_a_drain_task_that_found_another_running_sends_a_drain_after_it(drifted, monkeypatch):
+    integration, _products, _rows = drifted(2)
+    outbox.mark(list(integration.links.values_list("product_id", flat=True)))
+    drain.take_turn(integration.pk, "running-drain")
+    sent = []
+    monkeypatch.setattr(tasks, "enqueue_drains", sent.append)
+
+    assert tasks.drain_task(integration.pk)["deferred"] == 1
+
+    assert sent == [{integration.pk}]
+    assert integration.links.filter(dirty=True).count() == 2
 
 
 # 6. Counts that add up, whatever way a chunk ends.

@@ -26,7 +26,7 @@ logger = logging.getLogger("integrations.sync")
 CAUSE_MAX = 255
 
 
-COUNTS = ("processed", "changed", "failed", "requests", "moved", "stopped", "held")
+COUNTS = ("processed", "changed", "failed", "requests", "moved", "stopped", "held", "deferred")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class SyncResult:
     moved: int = 0  # links written whose mark moved meanwhile (still dirty)
     stopped: int = 0  # links left untouched because the run was cancelled meanwhile
     held: int = 0  # due links left to a drain (a chunk's), or held by another task (a drain's)
+    deferred: int = 0  # 1: another drain of the integration was running; a drain must follow
     # Links this pass is finished with: in sync, written, handed over to a drain, or failed
     # for the drain to retry. The others (not reached, or hit by a temporary failure) need
     # another attempt.

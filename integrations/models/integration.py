@@ -207,6 +207,12 @@ class Integration(models.Model):
     )
     # A drain is already queued to run at this time: later commits before it need no other.
     drain_due_at = models.DateTimeField(_("next drain at"), null=True, blank=True, editable=False)
+    # The drain running now (its token) and until when its turn holds unless renewed: another
+    # drain of this integration waits for it instead of running beside it (engine/drain.py).
+    drain_token = models.CharField(_("running drain"), max_length=64, blank=True, editable=False)
+    drain_turn_until = models.DateTimeField(
+        _("running drain's turn until"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
