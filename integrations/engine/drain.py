@@ -104,7 +104,6 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
     try:
         with leases.Lease(token):
             for _pass in range(MAX_DRAIN_PASSES):
-                take_turn(integration_id, token)  # renewed while this drain is the one
                 claimed = outbox.claim(
                     integration, limit=integration.chunk_size, token=token, exclude=seen
                 )
@@ -114,6 +113,7 @@ def drain(integration_id: int, *, token: str | None = None) -> SyncResult:
                 total = total + sync_claimed(integration, claimed, run=None, token=token, lane=LIVE)
                 if total.error is not None:
                     raise total.error
+                take_turn(integration_id, token)  # renewed after each pass, before the next
     finally:
         end_turn(integration_id, token)
     return total + SyncResult(held=outbox.held_elsewhere(integration, token=token))
