@@ -28,8 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import dataset
-from bench.django_env import django_environment
-from bench.harness import catalogue, flushed_redis, print_report, progress
+from bench.harness import catalogue, print_report, progress, workers_environment
 from prestashop_sim.faults import issue_10_mix
 
 FAULTS = issue_10_mix(hang_seconds=3.0)
@@ -69,22 +68,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Set up, run the full sync without and with faults, print both and the ratios."""
     args = parser().parse_args(argv)
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith("postgres"):
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL server (a database is created on it).")
     for name in RETRY_COUNTS:  # production's counts, whatever the caller's environment says
         os.environ.pop(name, None)
-    services = {
-        "CELERY_BROKER_URL": args.redis_url,
-        "INVSYNC_REDIS_URL": args.redis_url,
-        "CELERY_RESULT_BACKEND": "django-db",
-        "INVSYNC_LINK_RETRY_SECONDS": str(args.link_retry),
-        **TIMING,
-    }
-    with (
-        flushed_redis(args.redis_url),
-        django_environment(database_url=database_url, services=services) as database,
-    ):
+    link_retry = str(args.link_retry)
+    with workers_environment(
+        args.redis_url, INVSYNC_LINK_RETRY_SECONDS=link_retry, **TIMING
+    ) as database:
         lines = measure(args, database)
     print_report(lines, args.save, append=True)
     return 0

@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import dataset
 from bench.arrivals import ArrivalPoller
-from bench.django_env import django_environment
-from bench.harness import catalogue, flushed_redis, progress
+from bench.harness import catalogue, print_report, progress, workers_environment
 
 LAYOUT = (("live", ("integrations_live",)), ("bulk", ("integrations_live", "integrations")))
 WORKER_START_TIMEOUT = 90.0
@@ -64,21 +63,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Set up, measure both phases and the full sync alone, print the results."""
     args = parser().parse_args(argv)
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith("postgres") or args.documents < 2:
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL server; --documents must be >= 2.")
-    services = {
-        "CELERY_BROKER_URL": args.redis_url,
-        "INVSYNC_REDIS_URL": args.redis_url,
-        "CELERY_RESULT_BACKEND": "django-db",
-        "INVSYNC_DRAIN_DELAY": str(args.drain_delay),
-    }
-    with (
-        flushed_redis(args.redis_url),
-        django_environment(database_url=database_url, services=services) as database,
-    ):
+    if args.documents < 2:
+        raise SystemExit("--documents must be >= 2 (p95 needs them).")
+    drain_delay = str(args.drain_delay)
+    with workers_environment(args.redis_url, INVSYNC_DRAIN_DELAY=drain_delay) as database:
         lines = measure(args, database)
-    print("\n".join(lines))
+    print_report(lines, None)
     return 0
 
 
