@@ -401,3 +401,16 @@ def test_alerts_are_forgotten_after_the_log_retention_and_a_lasting_stop_told_ag
 
     assert (outcome["pruned"], outcome["new"]) == (1, 1)
     assert len(mailoutbox) == 2
+
+
+def test_pruning_keeps_old_alerts_still_waiting_or_being_sent(make_integration, settings):
+    settings.INVSYNC_LOG_RETENTION_DAYS = 30
+    integration = make_integration()
+    for status in Alert.Status.values:
+        Alert.objects.create(
+            integration=integration, kind=Alert.Kind.STOP, key=status, text=status, status=status
+        )
+    Alert.objects.update(created_at=timezone.now() - timedelta(days=31))
+
+    assert events.prune() == len(Alert.Status.values) - 2
+    assert set(Alert.objects.values_list("status", flat=True)) == {"pending", "sending"}

@@ -4,8 +4,8 @@ E-mail goes through Django's mail settings (EMAIL_*), the webhook is a JSON POST
 integration's URL. An alert counts as sent when one of the configured ways delivered it; a
 failed delivery is tried again each minute, INVSYNC_ALERT_ATTEMPTS times in all. Without a
 mail server (Django's console backend) an e-mail only reaches the worker's log, and the
-alert says so ("logged") instead of "sent". No network
-call happens inside a transaction: the alerts are claimed (status "sending") first.
+alert says so ("logged") instead of "sent". No network call happens inside a transaction:
+the alerts are claimed (status "sending") first.
 """
 
 import logging

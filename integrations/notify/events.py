@@ -54,18 +54,14 @@ def collect(*, now: datetime | None = None) -> int:
 
 
 def prune(*, now: datetime | None = None) -> int:
-    """Forget alerts older than INVSYNC_LOG_RETENTION_DAYS that are done with (sent, logged,
-    given up, nobody to tell); a stop or a failure still there then is told again, as a
+    """Forget alerts older than INVSYNC_LOG_RETENTION_DAYS that are done with (any status but
+    waiting or being sent); a stop or a failure still there then is told again, as a
     reminder."""
     now = now or timezone.now()
-    done = (
-        Alert.Status.SENT,
-        Alert.Status.LOGGED,
-        Alert.Status.FAILED,
-        Alert.Status.NO_RECIPIENTS,
-    )
+    in_hand = (Alert.Status.PENDING, Alert.Status.SENDING)
     limit = now - timedelta(days=settings.INVSYNC_LOG_RETENTION_DAYS)
-    deleted, _per_model = Alert.objects.filter(status__in=done, created_at__lt=limit).delete()
+    old = Alert.objects.filter(created_at__lt=limit).exclude(status__in=in_hand)
+    deleted, _per_model = old.delete()
     return deleted
 
 
